@@ -1,0 +1,93 @@
+"""The connection-level context that every port implementation receives."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Executable, Row
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from analytics.adapters.sql.dialect import DialectHooks
+from analytics.adapters.sql.errors import translate_errors
+from analytics.domain.time import Clock
+
+logger = logging.getLogger(__name__)
+
+IdFactory = Callable[[], str]
+
+
+def uuid4_hex() -> str:
+    """Return 32 lower-case hex digits of a random UUID4, the default id generator."""
+    return uuid.uuid4().hex
+
+
+class SqlSession:
+    """One unit of work's connection, dialect hooks, clock and id generator.
+
+    Ports never commit: the unit of work owns the transaction. ``atomic`` runs
+    a write inside a savepoint so a failed write leaves the transaction usable.
+    """
+
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        dialect: DialectHooks,
+        clock: Clock,
+        id_factory: IdFactory,
+    ) -> None:
+        self.connection = connection
+        self.dialect = dialect
+        self._clock = clock
+        self._id_factory = id_factory
+
+    def now(self) -> Any:
+        """Return the store clock's current instant (aware UTC) for audit columns."""
+        return self._clock()
+
+    def new_id(self, prefix: str) -> str:
+        """Return a generated id such as ``cr_<32 hex digits>``."""
+        return f"{prefix}_{self._id_factory()}"
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        """Run one statement; driver errors become port errors."""
+        started = time.perf_counter()
+        with translate_errors():
+            result = await self.connection.execute(statement, parameters)
+        logger.debug("statement ran in %.1f ms", (time.perf_counter() - started) * 1000)
+        return result
+
+    async def fetch_all(self, statement: Executable) -> Sequence[Row[Any]]:
+        """Run a query and return all rows."""
+        result = await self.execute(statement)
+        return result.all()
+
+    async def fetch_optional(self, statement: Executable) -> Row[Any] | None:
+        """Run a query and return its first row, or ``None``."""
+        result = await self.execute(statement)
+        return result.first()
+
+    async def fetch_one(self, statement: Executable) -> Row[Any]:
+        """Run a query that always returns exactly one row."""
+        result = await self.execute(statement)
+        return result.one()
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        """Run a block in a savepoint: on any error it is rolled back, then the error raised."""
+        with translate_errors():
+            savepoint = await self.connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            with translate_errors():
+                if savepoint.is_active:
+                    await savepoint.rollback()
+            raise
+        with translate_errors():
+            await savepoint.commit()

@@ -1,0 +1,68 @@
+"""The backend harness: the one place where contract tests meet a concrete store.
+
+Scenarios receive a ``Harness`` and use only ports and domain objects through
+it. What differs between backends is stated here as flags, never as
+``if backend == ...`` inside a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from analytics.adapters.sql.schema import TENANT_TABLES
+from analytics.bootstrap import Store
+from analytics.ports import UnitOfWork
+from tests.support import FixedClock, SequentialIds
+
+
+@dataclass
+class Harness:
+    """A fresh, migrated database of one backend, with a fixed clock and sequential ids."""
+
+    name: str
+    store: Store
+    clock: FixedClock
+    ids: SequentialIds
+    url: str
+    # Postgres has a per-connection TimeZone setting that must never change a result.
+    has_session_time_zone: bool
+
+    def uow(self) -> UnitOfWork:
+        """Return a new unit of work of this backend's store."""
+        return self.store.unit_of_work()
+
+    @asynccontextmanager
+    async def store_in_session_time_zone(self, tz: str) -> AsyncIterator[Store]:
+        """Yield a store on the same database whose connections use another TimeZone."""
+        engine = create_async_engine(self.url, connect_args={"server_settings": {"TimeZone": tz}})
+        store = Store.from_engine(engine, clock=self.clock, id_factory=self.ids)
+        try:
+            yield store
+        finally:
+            await store.close()
+
+    async def row_counts(self) -> dict[str, int]:
+        """Return the number of rows of every table, to prove a call wrote nothing."""
+        counts: dict[str, int] = {}
+        async with self.store.engine.connect() as connection:
+            for table in TENANT_TABLES:
+                result = await connection.execute(select(func.count()).select_from(table))
+                counts[table.name] = int(result.scalar_one())
+        return counts
+
+    async def execute_sql(self, statement: str) -> None:
+        """Run a raw statement outside the ports, for constraint and plan checks."""
+        async with self.store.engine.begin() as connection:
+            await connection.execute(text(statement))
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    """Empty every table of a Postgres database shared by the session's tests."""
+    names = ", ".join(table.name for table in TENANT_TABLES)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {names}"))
