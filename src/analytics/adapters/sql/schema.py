@@ -116,9 +116,7 @@ cost_records = Table(
     CheckConstraint("output_tokens >= 0", name="output_tokens_non_negative"),
     CheckConstraint("cost_nanos >= 0", name="cost_non_negative"),
     _enum_check("cost_source", CostSource),
-    CheckConstraint(
-        "(cost_source = 'estimated') = (price_ref IS NOT NULL)", name="price_ref"
-    ),
+    CheckConstraint("(cost_source = 'estimated') = (price_ref IS NOT NULL)", name="price_ref"),
     CheckConstraint("cost_source <> 'unpriced' OR cost_nanos = 0", name="unpriced_cost"),
     Index(None, "tenant_id", "occurred_at"),
     Index(None, "tenant_id", "user_id", "occurred_at"),
@@ -350,9 +348,7 @@ worker_runs = Table(
     _timestamp("updated_at"),
     PrimaryKeyConstraint("tenant_id", "id"),
     _enum_check("status", RunStatus),
-    CheckConstraint(
-        f"(status IN {_TERMINAL}) = (completed_at IS NOT NULL)", name="completed_at"
-    ),
+    CheckConstraint(f"(status IN {_TERMINAL}) = (completed_at IS NOT NULL)", name="completed_at"),
     CheckConstraint("status <> 'queued' OR started_at IS NULL", name="queued_not_started"),
     CheckConstraint("completed_at >= started_at", name="completed_after_start"),
     CheckConstraint("error IS NULL OR status IN ('failed', 'crashed')", name="error_on_failure"),
@@ -429,9 +425,7 @@ prediction_events = Table(
     CheckConstraint("confidence_e6 BETWEEN 0 AND 1000000", name="confidence_range"),
     CheckConstraint("expires_at > created_at", name="expires_after_created"),
     CheckConstraint("is_advisory", name="always_advisory"),
-    CheckConstraint(
-        "(outcome IS NULL) = (outcome_checked_at IS NULL)", name="outcome_checked"
-    ),
+    CheckConstraint("(outcome IS NULL) = (outcome_checked_at IS NULL)", name="outcome_checked"),
     CheckConstraint("outcome IS NOT NULL OR outcome_value IS NULL", name="outcome_value"),
     Index(None, "tenant_id", "created_at"),
     Index(None, "tenant_id", "prediction_type", "created_at"),

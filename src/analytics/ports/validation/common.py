@@ -320,7 +320,9 @@ def id_list(field: str, values: object, max_length: int, max_items: int = MAX_ID
         raise InvalidInput(field, values, "must be a list of identifiers, not a single string")
     if len(values) > max_items:
         raise InvalidInput(field, f"<{len(values)} items>", f"must hold at most {max_items} ids")
-    checked = [identifier(f"{field}[{index}]", value, max_length) for index, value in enumerate(values)]
+    checked = [
+        identifier(f"{field}[{index}]", value, max_length) for index, value in enumerate(values)
+    ]
     return sorted(set(checked))
 
 
@@ -360,7 +362,9 @@ def _check_json_string(field: str, text: str) -> None:
 
 def _check_json_node(field: str, value: object, depth: int) -> None:
     if depth > MAX_JSON_DEPTH:
-        raise InvalidInput(field, "<nested value>", f"JSON nesting must be at most {MAX_JSON_DEPTH}")
+        raise InvalidInput(
+            field, "<nested value>", f"JSON nesting must be at most {MAX_JSON_DEPTH}"
+        )
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, int):
@@ -380,13 +384,17 @@ def _check_json_node(field: str, value: object, depth: int) -> None:
             _check_json_node(f"{field}.{item_key}", item, depth + 1)
         return
     raise InvalidInput(
-        field, value, "JSON values must be None, bool, int, str, list or dict (pass decimals as str)"
+        field,
+        value,
+        "JSON values must be None, bool, int, str, list or dict (pass decimals as str)",
     )
 
 
 def _check_json_key(field: str, item_key: object) -> None:
     if not isinstance(item_key, str) or not 1 <= len(item_key) <= MAX_JSON_KEY:
-        raise InvalidInput(field, item_key, f"JSON keys must be strings of 1..{MAX_JSON_KEY} characters")
+        raise InvalidInput(
+            field, item_key, f"JSON keys must be strings of 1..{MAX_JSON_KEY} characters"
+        )
     _check_json_string(field, item_key)
 
 
