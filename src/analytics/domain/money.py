@@ -25,8 +25,8 @@ NANOS_PER_USD = 10**9
 E6 = 10**6
 """Scale of a decimal stored as integer millionths (``*_e6`` columns)."""
 
-# Sixty digits hold any amount the ports accept at nine places with room to
-# spare; a value that does not fit raises instead of being rounded silently.
+# Sixty digits fit any amount the ports accept at nine places, with room to
+# spare. A value that does not fit raises instead of being rounded silently.
 _CONTEXT = Context(
     prec=60,
     rounding=ROUND_HALF_EVEN,

@@ -44,8 +44,9 @@ _ZONE_KEY = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
 # depends on how the machine is configured.
 _NOT_ZONE_KEYS = frozenset({"localtime", "posixrules"})
 
-# Margin around a local instant in which its UTC instant must lie: larger than
-# any UTC offset the tz database has ever used (about 16 hours).
+# Margin around a local instant within which its UTC instant lies. It exceeds
+# every UTC offset in the tz database; the largest is -15:56:08 (Asia/Manila
+# before 1845).
 _OFFSET_MARGIN = 26 * _SECONDS_PER_HOUR
 
 # Offset transitions are found by sampling once an hour and bisecting.
@@ -158,7 +159,7 @@ def bucket_bounds(
     day. Hour buckets start at every instant at which the local clock reads
     exactly HH:00:00, so a repeated hour gives two buckets, a skipped hour none,
     and a 30-minute clock change makes one bucket 30 or 90 minutes long.
-    Raises ``ValueError`` when the window holds more than ``MAX_BUCKETS``
+    Raises ``ValueError`` when the window contains more than ``MAX_BUCKETS``
     buckets, before building them all.
     """
     start_epoch, end_epoch = _window_epochs(start, end)
@@ -207,7 +208,7 @@ def date_from_day_number(n: int) -> date:
 
 @lru_cache(maxsize=1024)
 def _load_zone_cached(tz: str) -> ZoneInfo:
-    # Only successful loads are cached, so the cache holds valid keys only.
+    # lru_cache does not store exceptions, so the cache contains valid keys only.
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError) as exc:
@@ -319,9 +320,10 @@ def _first_change(low: int, high: int, offset: int, zone: ZoneInfo) -> int:
 def _day_start_epoch(day: date, tz: str) -> int:
     """Return the first epoch second whose local date in ``tz`` is ``day`` or later.
 
-    Within a constant-offset segment local time grows with UTC, so the answer
-    is, in the first segment where it exists, the later of the segment start and
-    the instant at which that segment's offset puts the clock at local midnight.
+    Within a constant-offset segment local time grows with UTC. So the result
+    is found in the first segment that reaches local midnight: it is the later
+    of the segment start and the instant at which that segment's offset puts
+    the clock at midnight.
     """
     # Local midnight expressed as if it were UTC, in epoch seconds.
     midnight = (day - _EPOCH_DATE).days * SECONDS_PER_DAY
@@ -354,7 +356,7 @@ def _collect_buckets(
         if boundary > start_epoch:
             if len(buckets) == MAX_BUCKETS:
                 raise ValueError(
-                    f"the window from {start} to {end} holds more than {MAX_BUCKETS} "
+                    f"the window from {start} to {end} contains more than {MAX_BUCKETS} "
                     f"{unit} buckets; use a shorter window or a longer unit"
                 )
             buckets.append((_from_epoch(previous), _from_epoch(boundary)))
