@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import shutil
+import threading
 import uuid
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field

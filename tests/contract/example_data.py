@@ -24,7 +24,9 @@ NY = "America/New_York"
 KOLKATA = "Asia/Kolkata"
 
 
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     """Return an aware UTC instant."""
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
@@ -58,37 +60,117 @@ def cost_record(
 
 
 # Cost records r1..r8 of tenant t1 (r7 belongs to t2 and is listed separately).
-R1 = cost_record(utc(2024, 3, 9, 14), user_id="u1", feature_tag="chat.reply", model="gpt-4o",
-                 input_tokens=100, output_tokens=50, cost_usd="0.10")
-R2 = cost_record(utc(2024, 3, 10, 6, 30), user_id="u1", feature_tag="chat.reply", model="gpt-4o",
-                 input_tokens=200, output_tokens=100, cost_usd="0.20")
-R3 = cost_record(utc(2024, 3, 10, 15), user_id="u2", feature_tag=None, model="claude-3",
-                 input_tokens=300, output_tokens=0, cost_usd="0.30", is_retry=True)
-R4 = cost_record(utc(2024, 3, 11, 3, 59), user_id="u2", feature_tag="search.rank", model="gpt-4o",
-                 input_tokens=400, output_tokens=20, cost_usd="0.15")
-R5 = cost_record(utc(2024, 3, 11, 4), user_id="u1", feature_tag="chat.reply", model="claude-3",
-                 input_tokens=50, output_tokens=50, cost_usd="0.05")
-R6 = cost_record(utc(2024, 3, 10, 12), user_id="u1", feature_tag="chat.reply", model="gpt-4o",
-                 input_tokens=999, output_tokens=999, cost_usd="9.99", is_synthetic=True)
-R7 = cost_record(utc(2024, 3, 10, 12), user_id="u1", feature_tag="chat.reply", model="gpt-4o",
-                 input_tokens=1, output_tokens=1, cost_usd="5.00")
-R8 = cost_record(utc(2024, 4, 1, 3), user_id="u1", feature_tag="chat.reply", model="gpt-4o",
-                 input_tokens=10, output_tokens=10, cost_usd="1.00")
+R1 = cost_record(
+    utc(2024, 3, 9, 14),
+    user_id="u1",
+    feature_tag="chat.reply",
+    model="gpt-4o",
+    input_tokens=100,
+    output_tokens=50,
+    cost_usd="0.10",
+)
+R2 = cost_record(
+    utc(2024, 3, 10, 6, 30),
+    user_id="u1",
+    feature_tag="chat.reply",
+    model="gpt-4o",
+    input_tokens=200,
+    output_tokens=100,
+    cost_usd="0.20",
+)
+R3 = cost_record(
+    utc(2024, 3, 10, 15),
+    user_id="u2",
+    feature_tag=None,
+    model="claude-3",
+    input_tokens=300,
+    output_tokens=0,
+    cost_usd="0.30",
+    is_retry=True,
+)
+R4 = cost_record(
+    utc(2024, 3, 11, 3, 59),
+    user_id="u2",
+    feature_tag="search.rank",
+    model="gpt-4o",
+    input_tokens=400,
+    output_tokens=20,
+    cost_usd="0.15",
+)
+R5 = cost_record(
+    utc(2024, 3, 11, 4),
+    user_id="u1",
+    feature_tag="chat.reply",
+    model="claude-3",
+    input_tokens=50,
+    output_tokens=50,
+    cost_usd="0.05",
+)
+R6 = cost_record(
+    utc(2024, 3, 10, 12),
+    user_id="u1",
+    feature_tag="chat.reply",
+    model="gpt-4o",
+    input_tokens=999,
+    output_tokens=999,
+    cost_usd="9.99",
+    is_synthetic=True,
+)
+R7 = cost_record(
+    utc(2024, 3, 10, 12),
+    user_id="u1",
+    feature_tag="chat.reply",
+    model="gpt-4o",
+    input_tokens=1,
+    output_tokens=1,
+    cost_usd="5.00",
+)
+R8 = cost_record(
+    utc(2024, 4, 1, 3),
+    user_id="u1",
+    feature_tag="chat.reply",
+    model="gpt-4o",
+    input_tokens=10,
+    output_tokens=10,
+    cost_usd="1.00",
+)
 
 T1_COST_RECORDS = (R1, R2, R3, R4, R5, R6, R8)
 T2_COST_RECORDS = (R7,)
 
 # Runs of tenant t1: run-2 is still running, run-4 is synthetic.
 T1_RUNS = (
-    NewRun(id="run-1", status=RunStatus.COMPLETED, created_at=utc(2024, 3, 10, 6, 30),
-           finished_at=utc(2024, 3, 10, 6, 31), input_tokens=100, output_tokens=20),
-    NewRun(id="run-2", status=RunStatus.RUNNING, created_at=utc(2024, 3, 10, 15),
-           started_at=utc(2024, 3, 10, 15)),
-    NewRun(id="run-3", status=RunStatus.COMPLETED, created_at=utc(2024, 3, 11, 4),
-           finished_at=utc(2024, 3, 11, 4, 1), input_tokens=5, output_tokens=5),
-    NewRun(id="run-4", status=RunStatus.COMPLETED, created_at=utc(2024, 3, 10, 12),
-           finished_at=utc(2024, 3, 10, 12, 1), input_tokens=1000, output_tokens=1000,
-           is_synthetic=True),
+    NewRun(
+        id="run-1",
+        status=RunStatus.COMPLETED,
+        created_at=utc(2024, 3, 10, 6, 30),
+        finished_at=utc(2024, 3, 10, 6, 31),
+        input_tokens=100,
+        output_tokens=20,
+    ),
+    NewRun(
+        id="run-2",
+        status=RunStatus.RUNNING,
+        created_at=utc(2024, 3, 10, 15),
+        started_at=utc(2024, 3, 10, 15),
+    ),
+    NewRun(
+        id="run-3",
+        status=RunStatus.COMPLETED,
+        created_at=utc(2024, 3, 11, 4),
+        finished_at=utc(2024, 3, 11, 4, 1),
+        input_tokens=5,
+        output_tokens=5,
+    ),
+    NewRun(
+        id="run-4",
+        status=RunStatus.COMPLETED,
+        created_at=utc(2024, 3, 10, 12),
+        finished_at=utc(2024, 3, 10, 12, 1),
+        input_tokens=1000,
+        output_tokens=1000,
+        is_synthetic=True,
+    ),
 )
 
 # Traces of tenant t1; tr-3 starts at 03:10 EDT, just after the spring-forward jump.
@@ -132,7 +214,9 @@ T1_WORKER_RUNS = (
     worker_run("w3", "wk-a", RunStatus.COMPLETED, utc(2024, 3, 10, 12), cost_usd="0.40"),
     worker_run("w4", "wk-b", RunStatus.COMPLETED, utc(2024, 3, 10, 12), cost_usd="0.25"),
     worker_run("w5", "wk-b", RunStatus.RUNNING, utc(2024, 3, 10, 13)),
-    worker_run("w6", "wk-b", RunStatus.FAILED, utc(2024, 3, 10, 9), error="boom", is_synthetic=True),
+    worker_run(
+        "w6", "wk-b", RunStatus.FAILED, utc(2024, 3, 10, 9), error="boom", is_synthetic=True
+    ),
     worker_run("w8", "wk-b", RunStatus.COMPLETED, utc(2024, 3, 10, 14), cost_usd="0.00"),
 )
 T2_WORKER_RUNS = (

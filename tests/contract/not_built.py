@@ -1,0 +1,84 @@
+"""Port methods that are not built yet.
+
+Every scenario that calls one of these is an expected failure (strict xfail
+raising NotImplementedError), so a stub can never pass as done and a method
+that gets built makes its xfail fail until it is removed from this list.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+NOT_BUILT: frozenset[str] = frozenset(
+    {
+        "analytics_reads.fetch_cost_metrics",
+        "analytics_reads.fetch_llm_usage",
+        "analytics_reads.fetch_worker_execution",
+        "analytics_reads.fetch_cost_spend",
+        "analytics_reads.fetch_cost_by_model",
+        "analytics_reads.fetch_cost_by_feature",
+        "cost_anomalies.fetch_entity_baseline",
+        "cost_anomalies.fetch_entity_today_spend",
+        "cost_anomalies.fetch_tenant_baseline",
+        "cost_anomalies.fetch_tenant_today_spend",
+        "cost_anomalies.fetch_rolling_avg",
+        "cost_anomalies.fetch_baseline_avg",
+        "cost_anomalies.fetch_daily_spend",
+        "cost_anomalies.fetch_monthly_spend",
+        "cost_anomalies.fetch_breach_exists_today",
+        "cost_anomalies.insert_breach_history",
+        "cost_anomalies.fetch_consecutive_breaches",
+        "cost_anomalies.fetch_drift_tracking",
+        "cost_anomalies.update_drift_tracking",
+        "cost_anomalies.insert_drift_tracking",
+        "cost_anomalies.reset_drift_tracking",
+        "cost_anomalies.fetch_retry_comparison",
+        "cost_anomalies.fetch_prompt_comparison",
+        "cost_anomalies.fetch_feature_concentration",
+        "cost_anomalies.fetch_request_comparison",
+        "cost_anomalies.list_active_budgets",
+        "cost_anomalies.upsert_anomaly",
+        "cost_anomalies.list_anomalies",
+        "cost_anomalies.resolve_anomaly",
+        "cost_anomalies.fetch_breach_streaks",
+        "cost_anomalies.fetch_entity_day_activity",
+        "cost_writes.create_feature_tag",
+        "cost_writes.update_feature_tag",
+        "cost_writes.create_cost_record",
+        "cost_writes.create_or_update_budget",
+        "cost_writes.create_cost_records",
+        "cost_writes.get_feature_tag",
+        "cost_writes.list_feature_tags",
+        "pattern_detection.fetch_failed_runs",
+        "pattern_detection.fetch_completed_runs_with_costs",
+        "pattern_detection.insert_feedback",
+        "pattern_detection.fetch_feedback_records",
+        "pattern_detection.acknowledge_feedback",
+        "predictions.fetch_failure_patterns",
+        "predictions.fetch_failed_runs",
+        "predictions.fetch_run_totals",
+        "predictions.fetch_cost_runs",
+        "predictions.fetch_predictions",
+        "predictions.insert_prediction",
+        "predictions.record_prediction_outcome",
+        "predictions.count_prediction_outcomes",
+        "run_writes.record_run",
+        "run_writes.record_runs",
+        "run_writes.update_run_status",
+        "run_writes.record_trace",
+        "run_writes.update_trace_status",
+        "run_writes.record_worker_run",
+        "run_writes.record_worker_runs",
+        "run_writes.update_worker_run_status",
+    }
+)
+
+
+def method_param(name: str) -> object:
+    """Return a pytest parameter for a method, marked strict xfail while it is not built."""
+    if name in NOT_BUILT:
+        marks = pytest.mark.xfail(
+            raises=NotImplementedError, strict=True, reason=f"{name} is not built yet"
+        )
+        return pytest.param(name, marks=marks, id=name)
+    return pytest.param(name, id=name)
