@@ -38,6 +38,13 @@ def head_revision() -> str:
     return head
 
 
+def pending_revisions(current: str | None) -> list[str]:
+    """Return the revisions an upgrade from ``current`` to the newest would apply, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = script.iterate_revisions("heads", current or "base")
+    return [revision.revision for revision in reversed(list(revisions))]
+
+
 def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 

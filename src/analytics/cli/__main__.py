@@ -1,0 +1,5 @@
+"""Run the command line with ``python -m analytics.cli``."""
+
+from analytics.cli import main
+
+main()
