@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,19 @@ async def empty_database(
         yield database
         await database.engine.dispose()
         return
+    async with _postgres_database() as database:
+        yield database
+
+
+@pytest.fixture
+async def empty_postgres_database() -> AsyncIterator[EmptyDatabase]:
+    """An empty, unmigrated Postgres database, for behaviour only Postgres has."""
+    async with _postgres_database() as database:
+        yield database
+
+
+@asynccontextmanager
+async def _postgres_database() -> AsyncIterator[EmptyDatabase]:
     admin_url = postgres_url_or_skip()
     name = f"analytics_it_{uuid.uuid4().hex[:12]}"
     await _admin(admin_url, f'CREATE DATABASE "{name}"')
