@@ -7,6 +7,25 @@ unreachable or not migrated, unreadable file, unexpected error).
 
 from __future__ import annotations
 
-from analytics.cli.app import main
+import click
+
+# Importing a command module registers its command on the group.
+from analytics.cli import migrate as _migrate  # noqa: F401
+from analytics.cli.app import EXIT_FATAL, EXIT_USAGE, cli
+
+
+def main() -> None:
+    """Entry point of the ``analytics`` console script."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.UsageError as error:
+        error.show()
+        raise SystemExit(EXIT_USAGE) from error
+    except click.Abort as error:
+        raise SystemExit(EXIT_FATAL) from error
+    except click.ClickException as error:
+        error.show()
+        raise SystemExit(EXIT_USAGE) from error
+
 
 __all__ = ["main"]

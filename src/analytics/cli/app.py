@@ -76,19 +76,3 @@ def cli(context: click.Context, database_url: str, verbose: int, quiet: bool) ->
     verbosity = -1 if quiet else verbose
     configure_logging(verbosity)
     context.obj = CliContext(database_url=database_url, verbosity=verbosity)
-
-
-def main() -> None:
-    """Entry point of the ``analytics`` console script."""
-    from analytics.cli import migrate as _migrate  # noqa: F401  (registers the command)
-
-    try:
-        cli.main(standalone_mode=False)
-    except click.UsageError as error:
-        error.show()
-        raise SystemExit(EXIT_USAGE) from error
-    except click.Abort as error:
-        raise SystemExit(EXIT_FATAL) from error
-    except click.ClickException as error:
-        error.show()
-        raise SystemExit(EXIT_USAGE) from error
