@@ -1,4 +1,4 @@
-"""The ``backend`` fixture: every contract scenario runs on SQLite and on Postgres."""
+"""The ``backend`` fixture: contract and engine scenarios run on SQLite and on Postgres."""
 
 from __future__ import annotations
 
