@@ -38,7 +38,15 @@ async def _sqlite_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Har
     path = copy_sqlite_template(template, tmp_path)
     clock, ids = FixedClock(), SequentialIds()
     store = Store.from_engine(sqlite_engine(path), clock=clock, id_factory=ids)
-    return Harness("sqlite", store, clock, ids, f"sqlite+aiosqlite:///{path}", False)
+    return Harness(
+        name="sqlite",
+        store=store,
+        clock=clock,
+        ids=ids,
+        url=f"sqlite+aiosqlite:///{path}",
+        has_session_time_zone=False,
+        serializes_units_of_work=True,
+    )
 
 
 async def _postgres_harness(request: pytest.FixtureRequest) -> Harness:
@@ -46,7 +54,15 @@ async def _postgres_harness(request: pytest.FixtureRequest) -> Harness:
     clock, ids = FixedClock(), SequentialIds()
     store = Store.from_engine(create_async_engine(database.url), clock=clock, id_factory=ids)
     await truncate_all(store.engine)
-    return Harness("postgres", store, clock, ids, database.url, True)
+    return Harness(
+        name="postgres",
+        store=store,
+        clock=clock,
+        ids=ids,
+        url=database.url,
+        has_session_time_zone=True,
+        serializes_units_of_work=False,
+    )
 
 
 @pytest.fixture(

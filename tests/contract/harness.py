@@ -31,6 +31,9 @@ class Harness:
     url: str
     # Postgres has a per-connection TimeZone setting that must never change a result.
     has_session_time_zone: bool
+    # SQLite takes the write lock when a unit of work begins, so a second unit of
+    # work waits until the first one ends instead of running beside it.
+    serializes_units_of_work: bool
 
     def uow(self) -> UnitOfWork:
         """Return a new unit of work of this backend's store."""
