@@ -76,3 +76,32 @@ async def test_migrate_runs_on_each_backend(empty_database: EmptyDatabase, tmp_p
     assert "1 migration applied" in first.stdout
     assert second.returncode == 0, second.stderr
     assert "already up to date" in second.stdout
+
+
+def test_option_before_command_beats_environment(tmp_path: Path) -> None:
+    chosen = f"sqlite+aiosqlite:///{tmp_path / 'chosen.db'}"
+    ignored = f"sqlite+aiosqlite:///{tmp_path / 'ignored.db'}"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "analytics.cli", "--db", chosen, "migrate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"ANALYTICS_DATABASE_URL": ignored, "PATH": "/usr/bin:/bin"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "chosen.db").exists()
+    assert not (tmp_path / "ignored.db").exists()
+
+
+def test_bad_zone_is_a_usage_error(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tz.db'}"
+
+    result = run_cli("migrate", "--db", url, "--tz", "Mars/Olympus", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "Mars/Olympus" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from analytics import migrations
 from analytics.bootstrap import mask_url, open_store
-from analytics.cli.app import CliContext, cli, run_async
-
-logger = logging.getLogger(__name__)
+from analytics.cli.app import cli, command_context, common_options, run_async
 
 
 async def _migrate(database_url: str) -> tuple[str | None, list[str]]:
@@ -26,9 +22,11 @@ async def _migrate(database_url: str) -> tuple[str | None, list[str]]:
 
 
 @cli.command()
-@click.pass_obj
-def migrate(context: CliContext) -> None:
+@common_options
+@click.pass_context
+def migrate(click_context: click.Context) -> None:
     """Create or upgrade the schema (creates a SQLite file if needed)."""
+    context = command_context(click_context)
     before, pending = run_async(context, _migrate(context.database_url))
     head = migrations.head_revision()
     where = mask_url(context.database_url)
