@@ -11,12 +11,6 @@ import pytest
 
 NOT_BUILT: frozenset[str] = frozenset(
     {
-        "analytics_reads.fetch_cost_metrics",
-        "analytics_reads.fetch_llm_usage",
-        "analytics_reads.fetch_worker_execution",
-        "analytics_reads.fetch_cost_spend",
-        "analytics_reads.fetch_cost_by_model",
-        "analytics_reads.fetch_cost_by_feature",
         "cost_anomalies.fetch_entity_baseline",
         "cost_anomalies.fetch_entity_today_spend",
         "cost_anomalies.fetch_tenant_baseline",

@@ -29,6 +29,14 @@ from analytics.domain.time import (
 
 SECONDS_PER_DAY = 86_400
 SECONDS_PER_HOUR = 3_600
+# Local seconds are shifted by two days before dividing, so they are never
+# negative: an instant just after 1970-01-01T00:00Z in a zone west of UTC is
+# still on 1969-12-31 locally, and SQL integer division truncates toward zero
+# where floor division is needed. Offsets never reach 26 hours, so the shift
+# keeps every dividend positive; Python removes it again from the keys.
+_SHIFT_DAYS = 2
+_SHIFT_SECONDS = _SHIFT_DAYS * SECONDS_PER_DAY
+_SHIFT_HOURS = _SHIFT_SECONDS // SECONDS_PER_HOUR
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -58,14 +66,18 @@ def segment_index(
 def local_seconds(
     dialect: DialectHooks, column: ColumnElement[object], segments: Sequence[OffsetSegment]
 ) -> ColumnElement[int]:
-    """Return the local wall-clock time of a row as seconds since 1970-01-01 local."""
-    return dialect.epoch_seconds(column) + _segment_offset(column, segments)
+    """Return the local wall-clock time of a row as seconds since 1969-12-30 local.
+
+    The origin lies two days before the epoch so that the value is never
+    negative; ``local_day_number`` and ``local_hour_number`` account for it.
+    """
+    return dialect.epoch_seconds(column) + _segment_offset(column, segments) + _int(_SHIFT_SECONDS)
 
 
 def local_day_number(
     dialect: DialectHooks, column: ColumnElement[object], segments: Sequence[OffsetSegment]
 ) -> ColumnElement[int]:
-    """Return the local date of a row as a day number (days since 1970-01-01)."""
+    """Return the local date of a row as a day number; ``day_of`` turns it into a date."""
     return local_seconds(dialect, column, segments) // SECONDS_PER_DAY
 
 
@@ -78,7 +90,7 @@ def local_hour_number(
 
 def day_of(number: int) -> date:
     """Return the date of a local day number computed in SQL."""
-    return date_from_day_number(int(number))
+    return date_from_day_number(int(number) - _SHIFT_DAYS)
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,8 @@ class SeriesGrouping:
 
     def _hour_bucket(self, segment: int, hour_number: int) -> int:
         offset = self.segments[segment].offset_seconds
-        start = _EPOCH + timedelta(seconds=hour_number * SECONDS_PER_HOUR - offset)
+        local_hour = hour_number - _SHIFT_HOURS
+        start = _EPOCH + timedelta(seconds=local_hour * SECONDS_PER_HOUR - offset)
         representative = max(start, self.segments[segment].start)
         return bisect.bisect_right(self.bucket_starts, representative) - 1
 
