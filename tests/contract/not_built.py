@@ -11,18 +11,6 @@ import pytest
 
 NOT_BUILT: frozenset[str] = frozenset(
     {
-        "cost_anomalies.fetch_breach_exists_today",
-        "cost_anomalies.insert_breach_history",
-        "cost_anomalies.fetch_consecutive_breaches",
-        "cost_anomalies.fetch_drift_tracking",
-        "cost_anomalies.update_drift_tracking",
-        "cost_anomalies.insert_drift_tracking",
-        "cost_anomalies.reset_drift_tracking",
-        "cost_anomalies.list_active_budgets",
-        "cost_anomalies.upsert_anomaly",
-        "cost_anomalies.list_anomalies",
-        "cost_anomalies.resolve_anomaly",
-        "cost_anomalies.fetch_breach_streaks",
         "run_writes.record_run",
         "run_writes.record_runs",
         "run_writes.update_run_status",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from analytics.adapters.sql import anomalies, breaches, drift_trackers
 from analytics.adapters.sql.session import SqlSession
 from analytics.domain import (
     AnomalySeverity,
@@ -19,8 +20,21 @@ from analytics.domain import (
     EntityType,
     NewAnomaly,
     NewBreach,
+    WriteOutcome,
     WriteResult,
 )
+from analytics.ports.errors import BackendUnavailable, NotFound
+from analytics.ports.validation import anomalies as check
+from analytics.ports.validation import common
+from analytics.ports.validation.anomalies import CheckedAnomaly, CheckedObservation, EntityRef
+
+# Another unit of work can resolve or deactivate the conflicting row between the
+# insert and the read that follows it. The insert and the read then run again.
+_UPSERT_ATTEMPTS = 3
+
+
+def _outcome(row_id: str, new_id: str) -> WriteOutcome:
+    return WriteOutcome.CREATED if row_id == new_id else WriteOutcome.UPDATED
 
 
 class SqlAnomalyBookkeeping:
@@ -38,7 +52,13 @@ class SqlAnomalyBookkeeping:
         breach_type: BreachType,
         day: date,
     ) -> bool:
-        raise NotImplementedError("CostAnomalyDriver.fetch_breach_exists_today is not built yet")
+        tenant = common.tenant(tenant_id)
+        entity = check.entity(entity_type, entity_id)
+        checked_type = common.enum_member("breach_type", breach_type, BreachType)
+        checked_day = common.calendar_date("day", day)
+
+        statement = breaches.select_breach(tenant, entity, checked_type, checked_day)
+        return await self._session.fetch_optional(statement) is not None
 
     async def insert_breach_history(
         self,
@@ -46,7 +66,26 @@ class SqlAnomalyBookkeeping:
         *,
         breach: NewBreach,
     ) -> WriteResult[BreachRecord]:
-        raise NotImplementedError("CostAnomalyDriver.insert_breach_history is not built yet")
+        tenant = common.tenant(tenant_id)
+        checked = check.new_breach(breach)
+
+        breach_id = self._session.new_id("bh")
+        statement = breaches.upsert_breach(
+            self._session.dialect, tenant, breach_id, checked, self._session.now()
+        )
+        async with self._session.atomic():
+            row = await self._session.fetch_optional(statement)
+            if row is None:
+                stored = await self._session.fetch_one(
+                    breaches.select_breach(
+                        tenant, checked.entity, checked.breach_type, checked.breach_date
+                    )
+                )
+                return WriteResult(
+                    record=breaches.to_breach(stored), outcome=WriteOutcome.UNCHANGED
+                )
+
+        return WriteResult(record=breaches.to_breach(row), outcome=_outcome(row.id, breach_id))
 
     async def fetch_consecutive_breaches(
         self,
@@ -58,7 +97,55 @@ class SqlAnomalyBookkeeping:
         day: date,
         max_days: int = 7,
     ) -> int:
-        raise NotImplementedError("CostAnomalyDriver.fetch_consecutive_breaches is not built yet")
+        tenant = common.tenant(tenant_id)
+        entity = check.entity(entity_type, entity_id)
+        checked_type = common.enum_member("breach_type", breach_type, BreachType)
+        checked_day = common.calendar_date("day", day)
+        look_back = check.max_days(max_days)
+
+        streaks = await self._streaks(
+            tenant, entity.entity_type, [entity.entity_key], checked_type, checked_day, look_back
+        )
+        return streaks[entity.entity_key]
+
+    async def fetch_breach_streaks(
+        self,
+        tenant_id: str,
+        *,
+        entity_type: EntityType,
+        entity_ids: Sequence[str],
+        breach_type: BreachType,
+        day: date,
+        max_days: int = 7,
+    ) -> list[BreachStreak]:
+        tenant = common.tenant(tenant_id)
+        checked_entity_type = check.streak_entity_type(entity_type)
+        keys = check.entity_ids(entity_ids)
+        checked_type = common.enum_member("breach_type", breach_type, BreachType)
+        checked_day = common.calendar_date("day", day)
+        look_back = check.max_days(max_days)
+        if not keys:
+            return []
+
+        streaks = await self._streaks(
+            tenant, checked_entity_type, keys, checked_type, checked_day, look_back
+        )
+        return [BreachStreak(entity_id=key, days=streaks[key]) for key in keys]
+
+    async def _streaks(
+        self,
+        tenant: str,
+        entity_type: EntityType,
+        keys: list[str],
+        breach_type: BreachType,
+        day: date,
+        look_back: int,
+    ) -> dict[str, int]:
+        statement = breaches.select_breach_dates(
+            tenant, entity_type, keys, breach_type, day, look_back
+        )
+        rows = await self._session.fetch_all(statement)
+        return breaches.streak_lengths(rows, keys, day, look_back)
 
     async def fetch_drift_tracking(
         self,
@@ -67,7 +154,11 @@ class SqlAnomalyBookkeeping:
         entity_type: EntityType,
         entity_id: str | None,
     ) -> DriftTracker | None:
-        raise NotImplementedError("CostAnomalyDriver.fetch_drift_tracking is not built yet")
+        tenant = common.tenant(tenant_id)
+        entity = check.entity(entity_type, entity_id)
+
+        row = await self._session.fetch_optional(drift_trackers.select_active(tenant, entity))
+        return None if row is None else drift_trackers.to_tracker(row)
 
     async def update_drift_tracking(
         self,
@@ -77,7 +168,32 @@ class SqlAnomalyBookkeeping:
         observation: DriftObservation,
         day: date,
     ) -> WriteResult[DriftTracker]:
-        raise NotImplementedError("CostAnomalyDriver.update_drift_tracking is not built yet")
+        tenant = common.tenant(tenant_id)
+        checked_id = check.generated_id("tracker_id", tracker_id)
+        checked = check.drift_observation(observation)
+        checked_day = common.calendar_date("day", day)
+
+        async with self._session.atomic():
+            return await self._observe(tenant, checked_id, checked, checked_day)
+
+    async def _observe(
+        self, tenant: str, tracker_id: str, observation: CheckedObservation, day: date
+    ) -> WriteResult[DriftTracker]:
+        statement = drift_trackers.observe_tracker(
+            tenant, tracker_id, observation, day, self._session.now()
+        )
+        row = await self._session.fetch_optional(statement)
+        if row is not None:
+            return WriteResult(record=drift_trackers.to_tracker(row), outcome=WriteOutcome.UPDATED)
+
+        stored = await self._session.fetch_optional(
+            drift_trackers.select_tracker(tenant, tracker_id)
+        )
+        if stored is None or not stored.is_active:
+            raise NotFound("active drift tracker", tracker_id)
+        if stored.last_check_date > day:
+            raise drift_trackers.stale(tracker_id, day, stored.last_check_date)
+        return WriteResult(record=drift_trackers.to_tracker(stored), outcome=WriteOutcome.UNCHANGED)
 
     async def insert_drift_tracking(
         self,
@@ -88,7 +204,37 @@ class SqlAnomalyBookkeeping:
         observation: DriftObservation,
         day: date,
     ) -> WriteResult[DriftTracker]:
-        raise NotImplementedError("CostAnomalyDriver.insert_drift_tracking is not built yet")
+        tenant = common.tenant(tenant_id)
+        entity = check.entity(entity_type, entity_id)
+        checked = check.drift_observation(observation)
+        checked_day = common.calendar_date("day", day)
+
+        async with self._session.atomic():
+            for _ in range(_UPSERT_ATTEMPTS):
+                result = await self._start_tracker(tenant, entity, checked, checked_day)
+                if result is not None:
+                    return result
+        raise BackendUnavailable(
+            "the active drift tracker changed during every insert attempt, so retry the call",
+            retryable=True,
+        )
+
+    async def _start_tracker(
+        self, tenant: str, entity: EntityRef, observation: CheckedObservation, day: date
+    ) -> WriteResult[DriftTracker] | None:
+        tracker_id = self._session.new_id("dt")
+        statement = drift_trackers.insert_tracker(
+            self._session.dialect, tenant, tracker_id, entity, observation, day, self._session.now()
+        )
+        row = await self._session.fetch_optional(statement)
+        if row is not None:
+            return WriteResult(record=drift_trackers.to_tracker(row), outcome=WriteOutcome.CREATED)
+
+        active = await self._session.fetch_optional(drift_trackers.select_active(tenant, entity))
+        if active is None:
+            return None
+        drift_trackers.require_same_day(active, day)
+        return await self._observe(tenant, active.id, observation, day)
 
     async def reset_drift_tracking(
         self,
@@ -97,7 +243,13 @@ class SqlAnomalyBookkeeping:
         entity_type: EntityType,
         entity_id: str | None,
     ) -> DriftTracker | None:
-        raise NotImplementedError("CostAnomalyDriver.reset_drift_tracking is not built yet")
+        tenant = common.tenant(tenant_id)
+        entity = check.entity(entity_type, entity_id)
+
+        statement = drift_trackers.deactivate_tracker(tenant, entity, self._session.now())
+        async with self._session.atomic():
+            row = await self._session.fetch_optional(statement)
+        return None if row is None else drift_trackers.to_tracker(row)
 
     async def list_active_budgets(
         self,
@@ -106,7 +258,13 @@ class SqlAnomalyBookkeeping:
         budget_type: EntityType | None = None,
         limit: int = 1000,
     ) -> list[Budget]:
-        raise NotImplementedError("CostAnomalyDriver.list_active_budgets is not built yet")
+        tenant = common.tenant(tenant_id)
+        checked_type = common.optional_enum("budget_type", budget_type, EntityType)
+        checked_limit = common.limit(limit, check.MAX_BUDGET_LIST)
+
+        statement = anomalies.select_active_budgets(tenant, checked_type, checked_limit)
+        rows = await self._session.fetch_all(statement)
+        return [anomalies.to_budget(row) for row in rows]
 
     async def upsert_anomaly(
         self,
@@ -114,7 +272,36 @@ class SqlAnomalyBookkeeping:
         *,
         anomaly: NewAnomaly,
     ) -> WriteResult[CostAnomaly]:
-        raise NotImplementedError("CostAnomalyDriver.upsert_anomaly is not built yet")
+        tenant = common.tenant(tenant_id)
+        checked = check.new_anomaly(anomaly)
+
+        async with self._session.atomic():
+            for _ in range(_UPSERT_ATTEMPTS):
+                result = await self._store_detection(tenant, checked)
+                if result is not None:
+                    return result
+        raise BackendUnavailable(
+            "the open anomaly changed during every upsert attempt, so retry the call",
+            retryable=True,
+        )
+
+    async def _store_detection(
+        self, tenant: str, anomaly: CheckedAnomaly
+    ) -> WriteResult[CostAnomaly] | None:
+        anomaly_id = self._session.new_id("ca")
+        statement = anomalies.upsert_anomaly(
+            self._session.dialect, tenant, anomaly_id, anomaly, self._session.now()
+        )
+        row = await self._session.fetch_optional(statement)
+        if row is not None:
+            return WriteResult(
+                record=anomalies.to_anomaly(row), outcome=_outcome(row.id, anomaly_id)
+            )
+
+        stored = await self._session.fetch_optional(anomalies.select_open_anomaly(tenant, anomaly))
+        if stored is None:
+            return None
+        return WriteResult(record=anomalies.to_anomaly(stored), outcome=WriteOutcome.UNCHANGED)
 
     async def list_anomalies(
         self,
@@ -128,7 +315,21 @@ class SqlAnomalyBookkeeping:
         entity_type: EntityType | None = None,
         limit: int = 100,
     ) -> list[CostAnomaly]:
-        raise NotImplementedError("CostAnomalyDriver.list_anomalies is not built yet")
+        tenant = common.tenant(tenant_id)
+        window_start, window_end = common.window(start, end)
+        filters = anomalies.AnomalyFilters(
+            resolved=common.optional_boolean("resolved", resolved),
+            anomaly_type=common.optional_enum("anomaly_type", anomaly_type, AnomalyType),
+            severity=common.optional_enum("severity", severity, AnomalySeverity),
+            entity_type=common.optional_enum("entity_type", entity_type, EntityType),
+        )
+        checked_limit = common.limit(limit, check.MAX_ANOMALY_LIST)
+
+        statement = anomalies.select_anomalies(
+            tenant, window_start, window_end, filters, checked_limit
+        )
+        rows = await self._session.fetch_all(statement)
+        return [anomalies.to_anomaly(row) for row in rows]
 
     async def resolve_anomaly(
         self,
@@ -136,16 +337,16 @@ class SqlAnomalyBookkeeping:
         *,
         anomaly_id: str,
     ) -> CostAnomaly:
-        raise NotImplementedError("CostAnomalyDriver.resolve_anomaly is not built yet")
+        tenant = common.tenant(tenant_id)
+        checked_id = check.generated_id("anomaly_id", anomaly_id)
 
-    async def fetch_breach_streaks(
-        self,
-        tenant_id: str,
-        *,
-        entity_type: EntityType,
-        entity_ids: Sequence[str],
-        breach_type: BreachType,
-        day: date,
-        max_days: int = 7,
-    ) -> list[BreachStreak]:
-        raise NotImplementedError("CostAnomalyDriver.fetch_breach_streaks is not built yet")
+        statement = anomalies.resolve_anomaly(tenant, checked_id, self._session.now())
+        async with self._session.atomic():
+            row = await self._session.fetch_optional(statement)
+            if row is None:
+                row = await self._session.fetch_optional(
+                    anomalies.select_anomaly(tenant, checked_id)
+                )
+            if row is None:
+                raise NotFound("anomaly", checked_id)
+        return anomalies.to_anomaly(row)
