@@ -9,18 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-NOT_BUILT: frozenset[str] = frozenset(
-    {
-        "run_writes.record_run",
-        "run_writes.record_runs",
-        "run_writes.update_run_status",
-        "run_writes.record_trace",
-        "run_writes.update_trace_status",
-        "run_writes.record_worker_run",
-        "run_writes.record_worker_runs",
-        "run_writes.update_worker_run_status",
-    }
-)
+# Every one of the 59 methods is built; a method added to a port later is
+# listed here until its adapters exist.
+NOT_BUILT: frozenset[str] = frozenset()
 
 
 def method_param(name: str) -> object:

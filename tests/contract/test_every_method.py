@@ -10,7 +10,7 @@ from analytics.ports import NotFound, UnitOfWork
 from analytics.ports.errors import InvalidInput
 from tests.contract.harness import Harness
 from tests.contract.method_calls import ALL_METHODS, BY_ID_METHODS, VALID_CALLS
-from tests.contract.not_built import method_param
+from tests.contract.not_built import NOT_BUILT, method_param
 
 INVALID_TENANT_IDS = ["", " t1", "t1 ", "t" * 65, "t\x001", "t\ud800"]
 
@@ -23,6 +23,10 @@ def _bound_method(uow: UnitOfWork, name: str) -> Any:
 def test_valid_calls_cover_every_method() -> None:
     assert sorted(VALID_CALLS) == sorted(ALL_METHODS)
     assert len(ALL_METHODS) == 59
+
+
+def test_every_method_is_built() -> None:
+    assert NOT_BUILT == frozenset()
 
 
 @pytest.mark.parametrize("name", [method_param(name) for name in ALL_METHODS])
