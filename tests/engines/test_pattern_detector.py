@@ -21,7 +21,7 @@ from analytics.domain import (
 )
 from analytics.domain.pattern_reports import PatternReport
 from analytics.engines.patterns import PatternDetector
-from analytics.engines.settings_engines import PatternSettings
+from analytics.engines.settings import PatternSettings
 from analytics.engines.signatures import error_signature
 from analytics.ports import InvalidInput
 from tests.contract.harness import Harness

@@ -28,7 +28,7 @@ from analytics.domain.prediction_reports import PredictionAccuracy, SkipReason
 from analytics.engines.predictor import Predictor
 from analytics.engines.predictor_cost import cost_confidence, cost_trend
 from analytics.engines.predictor_failure import wilson_interval
-from analytics.engines.settings_engines import PredictionSettings
+from analytics.engines.settings import PredictionSettings
 from analytics.ports import InvalidInput
 from tests.contract.harness import Harness
 

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from analytics.domain import BucketUnit
 from analytics.domain.usage_reports import UsageCostReport
 from analytics.engines.reports import AnalyticsReports, count_buckets
-from analytics.engines.settings_engines import ReportSettings
+from analytics.engines.settings import ReportSettings
 from analytics.ports import InvalidInput
 from tests.contract.example_data import load_cost_records, load_runs_and_traces, utc
 from tests.contract.harness import Harness

@@ -5,6 +5,14 @@ Nothing here imports another part of the package or does I/O.
 
 from __future__ import annotations
 
+from analytics.domain.detection import (
+    DetectedAnomaly,
+    DetectionOutcome,
+    DetectionReport,
+    DetectionRule,
+    ScopeEvaluation,
+    Verdict,
+)
 from analytics.domain.enums import (
     FAILURE_RUN_STATUSES,
     TERMINAL_RUN_STATUSES,
@@ -156,6 +164,10 @@ __all__ = [
     "CostTotals",
     "DailySpendSummary",
     "DerivedCause",
+    "DetectedAnomaly",
+    "DetectionOutcome",
+    "DetectionReport",
+    "DetectionRule",
     "DriftObservation",
     "DriftTracker",
     "EntityDailySpendSummary",
@@ -208,6 +220,7 @@ __all__ = [
     "Run",
     "RunStatus",
     "RunStatusUpdate",
+    "ScopeEvaluation",
     "SkipReason",
     "SkippedSubject",
     "SpendPoint",
@@ -221,6 +234,7 @@ __all__ = [
     "UsageCostTotals",
     "UsagePoint",
     "UtcDatetime",
+    "Verdict",
     "WorkerRun",
     "WorkerRunStatusUpdate",
     "WorkerRunTotals",

@@ -31,7 +31,7 @@ from analytics.engines.decimals import (
     percent_change,
     whole_minutes,
 )
-from analytics.engines.settings_engines import PatternSettings
+from analytics.engines.settings import PatternSettings
 from analytics.engines.signatures import failure_signature
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from analytics.domain import (
 from analytics.domain.pattern_reports import PatternReport
 from analytics.engines.instants import resolve_at
 from analytics.engines.pattern_rules import DetectionContext, cost_spikes, failure_patterns
-from analytics.engines.settings_engines import PatternSettings
+from analytics.engines.settings import PatternSettings
 from analytics.ports import PatternDetectionDriver, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)

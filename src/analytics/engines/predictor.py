@@ -36,7 +36,7 @@ from analytics.engines.predictor_common import Evaluation, InputWindow
 from analytics.engines.predictor_cost import cost_evaluations
 from analytics.engines.predictor_failure import FailureInputs, failure_evaluations
 from analytics.engines.predictor_outcomes import OutcomeChecker
-from analytics.engines.settings_engines import PredictionSettings
+from analytics.engines.settings import PredictionSettings
 from analytics.ports import PredictionDriver, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from analytics.engines.decimals import (
 )
 from analytics.engines.pattern_rules import group_by_worker
 from analytics.engines.predictor_common import ADVISORY_NOTE, Evaluation, InputWindow
-from analytics.engines.settings_engines import PredictionSettings
+from analytics.engines.settings import PredictionSettings
 
 logger = logging.getLogger(__name__)
 

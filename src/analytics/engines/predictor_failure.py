@@ -24,7 +24,7 @@ from analytics.domain import (
 from analytics.domain.prediction_reports import SkipReason
 from analytics.engines.decimals import CONTEXT, format_6, iso_utc, ratio, round_6
 from analytics.engines.predictor_common import ADVISORY_NOTE, Evaluation, InputWindow
-from analytics.engines.settings_engines import PredictionSettings
+from analytics.engines.settings import PredictionSettings
 from analytics.engines.signatures import error_signature
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from analytics.domain import (
 )
 from analytics.domain.prediction_reports import OutcomeCheck
 from analytics.engines.decimals import CONTEXT, format_6, format_usd, mean_usd, ratio, round_usd
-from analytics.engines.settings_engines import PredictionSettings
+from analytics.engines.settings import PredictionSettings
 from analytics.ports import PredictionDriver
 
 logger = logging.getLogger(__name__)

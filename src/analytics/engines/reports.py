@@ -35,7 +35,7 @@ from analytics.domain.usage_reports import (
     UsageCostTotals,
 )
 from analytics.engines.decimals import ratio
-from analytics.engines.settings_engines import ReportSettings
+from analytics.engines.settings import ReportSettings
 from analytics.ports import UnitOfWorkFactory
 from analytics.ports.errors import InvalidInput
 from analytics.ports.validation import common
