@@ -30,8 +30,9 @@ def uuid4_hex() -> str:
 class SqlSession:
     """One unit of work's connection, dialect hooks, clock and id generator.
 
-    Ports never commit: the unit of work owns the transaction. ``atomic`` runs
-    a write inside a savepoint so a failed write leaves the transaction usable.
+    Ports never commit, because the unit of work owns the transaction.
+    ``atomic`` runs a write inside a savepoint so a failed write leaves the
+    transaction usable.
     """
 
     def __init__(
@@ -55,7 +56,7 @@ class SqlSession:
         return f"{prefix}_{self._id_factory()}"
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        """Run one statement; driver errors become port errors."""
+        """Run one statement and translate driver errors into port errors."""
         started = time.perf_counter()
         with translate_errors():
             result = await self.connection.execute(statement, parameters)
@@ -79,7 +80,7 @@ class SqlSession:
 
     @asynccontextmanager
     async def atomic(self) -> AsyncIterator[None]:
-        """Run a block in a savepoint: on any error it is rolled back, then the error raised."""
+        """Run a block in a savepoint, which is rolled back before any error propagates."""
         with translate_errors():
             savepoint = await self.connection.begin_nested()
         try:
