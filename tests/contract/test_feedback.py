@@ -785,8 +785,6 @@ async def test_failure_patterns_aware_non_utc_window(backend: Harness) -> None:
 
 
 async def test_failure_patterns_session_time_zone(backend: Harness) -> None:
-    if not backend.has_session_time_zone:
-        pytest.skip("this backend has no per-connection time zone setting")
     pf_1, pf_2 = await load_feedback_steps(backend)
 
     for tz in ("Asia/Kolkata", "America/New_York"):

@@ -137,8 +137,6 @@ async def test_aware_datetimes_replay(backend: Harness) -> None:
 
 
 async def test_aware_datetimes_session_time_zone(backend: Harness) -> None:
-    if not backend.has_session_time_zone:
-        pytest.skip("this backend has no per-connection time zone setting")
     await _write_timeout_rows(backend, "t1")
 
     async with (

@@ -234,8 +234,6 @@ async def test_failed_runs_aware_non_utc_window(backend: Harness) -> None:
 
 
 async def test_failed_runs_session_time_zone(backend: Harness) -> None:
-    if not backend.has_session_time_zone:
-        pytest.skip("this backend has no per-connection time zone setting")
     await load_worker_runs(backend.uow)
 
     for tz in ("Asia/Kolkata", "America/New_York"):
@@ -396,8 +394,6 @@ async def test_costed_runs_window_required(backend: Harness) -> None:
 
 
 async def test_costed_runs_session_time_zone(backend: Harness) -> None:
-    if not backend.has_session_time_zone:
-        pytest.skip("this backend has no per-connection time zone setting")
     await load_worker_runs(backend.uow)
 
     for tz in ("Asia/Kolkata", "America/New_York"):

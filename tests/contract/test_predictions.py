@@ -216,8 +216,6 @@ async def test_failed_runs_aware_non_utc_window(backend: Harness) -> None:
 
 
 async def test_failed_runs_session_time_zone(backend: Harness) -> None:
-    if not backend.has_session_time_zone:
-        pytest.skip("this backend has no per-connection time zone setting")
     await load_worker_runs(backend.uow)
 
     for tz in ("Asia/Kolkata", "America/New_York"):
@@ -377,8 +375,6 @@ async def test_run_totals_empty(backend: Harness) -> None:
 
 
 async def test_run_totals_session_time_zone(backend: Harness) -> None:
-    if not backend.has_session_time_zone:
-        pytest.skip("this backend has no per-connection time zone setting")
     await load_worker_runs(backend.uow)
 
     for tz in ("Asia/Kolkata", "America/New_York"):
@@ -484,8 +480,6 @@ async def test_cost_runs_empty(backend: Harness) -> None:
 
 
 async def test_cost_runs_session_time_zone(backend: Harness) -> None:
-    if not backend.has_session_time_zone:
-        pytest.skip("this backend has no per-connection time zone setting")
     await load_worker_runs(backend.uow)
 
     for tz in ("Asia/Kolkata", "America/New_York"):
@@ -1032,8 +1026,6 @@ async def test_counts_invalid_window(backend: Harness, start: Any, end: Any, fie
 
 
 async def test_counts_session_time_zone(backend: Harness) -> None:
-    if not backend.has_session_time_zone:
-        pytest.skip("this backend has no per-connection time zone setting")
     p1 = (await load_example_predictions(backend))["p1"]
     await record_p1_outcome(backend, p1)
 
