@@ -10,7 +10,13 @@ from __future__ import annotations
 import click
 
 # Importing a command module registers its command on the group.
+from analytics.cli import demo as _demo  # noqa: F401
+from analytics.cli import detect as _detect  # noqa: F401
+from analytics.cli import ingest as _ingest  # noqa: F401
 from analytics.cli import migrate as _migrate  # noqa: F401
+from analytics.cli import patterns as _patterns  # noqa: F401
+from analytics.cli import predict as _predict  # noqa: F401
+from analytics.cli import report as _report  # noqa: F401
 from analytics.cli.app import EXIT_FATAL, EXIT_USAGE, cli
 
 

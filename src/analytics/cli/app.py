@@ -13,12 +13,13 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from analytics import migrations
-from analytics.bootstrap import Store, open_store
+from analytics.bootstrap import SQLITE_SCHEME, Store, open_store, parse_database_url
 from analytics.config import DEFAULT_DATABASE_URL
 from analytics.ports.errors import AnalyticsError, InvalidInput
 from analytics.ports.validation.common import zone
@@ -92,8 +93,23 @@ def run_async(context: CliContext, coroutine: Coroutine[Any, Any, ResultT]) -> R
         raise SystemExit(EXIT_FATAL) from error
 
 
+def _is_missing_sqlite_file(scheme: str, database: str | None) -> bool:
+    if scheme != SQLITE_SCHEME or not database or database == ":memory:":
+        return False
+    return not Path(database).exists()
+
+
 async def open_migrated_store(context: CliContext) -> Store:
-    """Open the store and check that the database is at the newest migration."""
+    """Open the store and check that the database is at the newest migration.
+
+    A SQLite file that does not exist is reported instead of being created
+    empty, so a mistyped path does not leave a stray file behind.
+    """
+    url = parse_database_url(context.database_url)
+    if _is_missing_sqlite_file(url.drivername, url.database):
+        raise FatalError(
+            f"The database file {url.database} does not exist. Run: analytics migrate"
+        )
     store = await open_store(context.database_url)
     current = await migrations.current_revision(store.engine)
     expected = migrations.head_revision()
@@ -178,8 +194,7 @@ def common_options(function: CommandT) -> CommandT:
             envvar="ANALYTICS_TZ",
             callback=_set_tz,
             expose_value=False,
-            help="IANA time zone for days, months, buckets and times without offset "
-            "(default UTC).",
+            help="IANA time zone for days, months, buckets and times without offset (default UTC).",
         ),
         click.option(
             "--tenant",
