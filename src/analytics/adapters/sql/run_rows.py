@@ -146,21 +146,21 @@ def column_values(kind: RowKind[RecordT], payload: Mapping[str, Any]) -> dict[st
     return values
 
 
-def insert_new_rows(
-    dialect: DialectHooks,
-    kind: RowKind[RecordT],
-    tenant_id: str,
-    payloads: Sequence[Payload],
-    now: datetime,
-) -> Executable:
-    """Build one multi-row INSERT that skips ids already stored and returns the new rows.
-
-    A batch has at most 1,000 rows of at most 19 columns, so it stays well
-    below the bind-parameter limit of both databases.
-    """
+def new_rows(
+    kind: RowKind[RecordT], tenant_id: str, payloads: Sequence[Payload], now: datetime
+) -> list[dict[str, Any]]:
+    """Return the column values of new rows, with the tenant and the audit times."""
     audit = {"tenant_id": tenant_id, "recorded_at": now, "updated_at": now}
-    rows = [{**column_values(kind, payload), **audit} for payload in payloads]
-    statement = dialect.insert(kind.table).values(rows)
+    return [{**column_values(kind, payload), **audit} for payload in payloads]
+
+
+def insert_new_rows(dialect: DialectHooks, kind: RowKind[RecordT]) -> Executable:
+    """Build the INSERT of new rows that skips ids already stored and returns the new rows.
+
+    Run it with the rows of ``new_rows`` as parameters: SQLAlchemy compiles it
+    once and sends the rows in multi-row batches.
+    """
+    statement = dialect.insert(kind.table)
     key_columns = [kind.table.c.tenant_id, kind.table.c[kind.key]]
     return statement.on_conflict_do_nothing(index_elements=key_columns).returning(*kind.table.c)
 

@@ -15,6 +15,7 @@ from analytics.adapters.sql.run_rows import (
     RecordT,
     RowKind,
     insert_new_rows,
+    new_rows,
     select_rows,
     stored_payload,
     to_record,
@@ -179,10 +180,11 @@ class SqlRunWriteDriver:
     async def _insert_new(
         self, kind: RowKind[RecordT], tenant_id: str, payloads: Sequence[Payload]
     ) -> dict[str, Row[Any]]:
-        statement = insert_new_rows(
-            self._session.dialect, kind, tenant_id, payloads, self._session.now()
-        )
-        rows = (await self._session.execute(statement)).all()
+        parameters = new_rows(kind, tenant_id, payloads, self._session.now())
+        if not parameters:
+            return {}
+        statement = insert_new_rows(self._session.dialect, kind)
+        rows = (await self._session.execute(statement, parameters)).all()
         return {row._mapping[kind.key]: row for row in rows}
 
     async def _read_rows(
