@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -55,6 +57,19 @@ class Harness:
             yield store
         finally:
             await store.close()
+
+    def raw_reference_uow(self) -> UnitOfWork:
+        """Return a unit of work whose cost series and breakdowns read cost records only.
+
+        The store normally reads whole periods from the cost rollups; this one
+        computes every result from the raw rows, as the reference to compare with.
+        """
+        store = Store.from_engine(self.store.engine, clock=self.clock, id_factory=self.ids)
+        # Each backend's read driver class takes the use_rollups option.
+        read_driver: Any = self.store.backend.analytics_reads
+        raw_reads = partial(read_driver, use_rollups=False)
+        store.backend = replace(self.store.backend, analytics_reads=raw_reads)
+        return store.unit_of_work()
 
     async def row_counts(self) -> dict[str, int]:
         """Return the number of rows of every table, to prove a call wrote nothing."""

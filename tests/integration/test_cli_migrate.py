@@ -28,7 +28,7 @@ def test_migrate_creates_sqlite_file_then_is_up_to_date(tmp_path: Path) -> None:
     second = run_cli("--db", url, "migrate", cwd=tmp_path)
 
     assert first.returncode == 0, first.stderr
-    assert "1 migration applied" in first.stdout
+    assert "2 migrations applied" in first.stdout
     assert (tmp_path / "new.db").exists()
     assert second.returncode == 0, second.stderr
     assert "already up to date" in second.stdout
@@ -73,7 +73,7 @@ async def test_migrate_runs_on_each_backend(empty_database: EmptyDatabase, tmp_p
     second = await asyncio.to_thread(run_cli, "--db", empty_database.url, "migrate", cwd=tmp_path)
 
     assert first.returncode == 0, first.stderr
-    assert "1 migration applied" in first.stdout
+    assert "2 migrations applied" in first.stdout
     assert second.returncode == 0, second.stderr
     assert "already up to date" in second.stdout
 

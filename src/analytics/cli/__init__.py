@@ -17,6 +17,7 @@ from analytics.cli import migrate as _migrate  # noqa: F401
 from analytics.cli import patterns as _patterns  # noqa: F401
 from analytics.cli import predict as _predict  # noqa: F401
 from analytics.cli import report as _report  # noqa: F401
+from analytics.cli import rollups as _rollups  # noqa: F401
 from analytics.cli.app import EXIT_FATAL, EXIT_USAGE, cli
 
 

@@ -108,7 +108,9 @@ async def open_migrated_store(context: CliContext) -> Store:
     url = parse_database_url(context.database_url)
     if _is_missing_sqlite_file(url.drivername, url.database):
         raise FatalError(
-            f"The database file {url.database} does not exist. Run: analytics migrate"
+            f"The database is not migrated (revision none, expected "
+            f"{migrations.head_revision()}): the file {url.database} does not exist. "
+            "Run: analytics migrate"
         )
     store = await open_store(context.database_url)
     current = await migrations.current_revision(store.engine)

@@ -6,7 +6,14 @@ from datetime import datetime
 
 from sqlalchemy import func
 
-from analytics.adapters.sql.breakdowns import GroupTotals, cost_totals, fetch_breakdown
+from analytics.adapters.sql.breakdowns import (
+    Breakdown,
+    GroupTotals,
+    cost_totals,
+    fetch_breakdown,
+)
+from analytics.adapters.sql.cost_rollups import FEATURE_HOURS, MODEL_HOURS, Rollup
+from analytics.adapters.sql.rollup_reads import fetch_cost_breakdown, fetch_cost_series
 from analytics.adapters.sql.schema import cost_records, runs, traces
 from analytics.adapters.sql.series import BucketTotals, SeriesSource, fetch_series
 from analytics.adapters.sql.session import SqlSession
@@ -21,7 +28,12 @@ from analytics.domain import (
     UsagePoint,
 )
 from analytics.domain.money import nanos_to_usd
-from analytics.ports.validation.reads import breakdown_query, series_query
+from analytics.ports.validation.reads import (
+    BreakdownQuery,
+    SeriesQuery,
+    breakdown_query,
+    series_query,
+)
 
 COST_SERIES = SeriesSource(
     cost_records,
@@ -54,8 +66,10 @@ TRACE_SERIES = SeriesSource(traces, "started_at", (func.count().label("traces"),
 class SqlAnalyticsReadDriver:
     """AnalyticsReadDriver on SQLAlchemy Core, for every SQL backend."""
 
-    def __init__(self, session: SqlSession) -> None:
+    def __init__(self, session: SqlSession, *, use_rollups: bool = True) -> None:
+        # use_rollups=False reads cost records only: the reference that tests compare with.
         self._session = session
+        self._use_rollups = use_rollups
 
     async def fetch_cost_metrics(
         self,
@@ -69,7 +83,7 @@ class SqlAnalyticsReadDriver:
     ) -> list[UsagePoint]:
         query = series_query(tenant_id, start, end, unit, tz, include_synthetic)
 
-        buckets = await fetch_series(self._session, COST_SERIES, query)
+        buckets = await self._cost_series(query)
 
         return [_usage_point(bucket) for bucket in buckets]
 
@@ -122,7 +136,7 @@ class SqlAnalyticsReadDriver:
     ) -> list[SpendPoint]:
         query = series_query(tenant_id, start, end, unit, tz, include_synthetic)
 
-        buckets = await fetch_series(self._session, COST_SERIES, query)
+        buckets = await self._cost_series(query)
 
         return [_spend_point(bucket) for bucket in buckets]
 
@@ -137,7 +151,7 @@ class SqlAnalyticsReadDriver:
     ) -> ModelCostBreakdown:
         query = breakdown_query(tenant_id, start, end, limit, include_synthetic)
 
-        breakdown = await fetch_breakdown(self._session, cost_records.c.model, query)
+        breakdown = await self._cost_breakdown(MODEL_HOURS, query)
 
         return ModelCostBreakdown(
             items=[_model_cost(group) for group in breakdown.items],
@@ -156,13 +170,24 @@ class SqlAnalyticsReadDriver:
     ) -> FeatureCostBreakdown:
         query = breakdown_query(tenant_id, start, end, limit, include_synthetic)
 
-        breakdown = await fetch_breakdown(self._session, cost_records.c.feature_tag, query)
+        breakdown = await self._cost_breakdown(FEATURE_HOURS, query)
 
         return FeatureCostBreakdown(
             items=[_feature_cost(group) for group in breakdown.items],
             rest=cost_totals(breakdown.rest),
             total=cost_totals(breakdown.total),
         )
+
+    async def _cost_series(self, query: SeriesQuery) -> list[BucketTotals]:
+        if self._use_rollups:
+            return await fetch_cost_series(self._session, COST_SERIES, query)
+        return await fetch_series(self._session, COST_SERIES, query)
+
+    async def _cost_breakdown(self, rollup: Rollup, query: BreakdownQuery) -> Breakdown:
+        if self._use_rollups:
+            return await fetch_cost_breakdown(self._session, rollup, query)
+        key = cost_records.c[str(rollup.source_column)]
+        return await fetch_breakdown(self._session, key, query)
 
 
 def _usage_point(bucket: BucketTotals) -> UsagePoint:

@@ -32,7 +32,7 @@ from analytics.domain import CostSource, CostTotals
 from analytics.domain.money import nanos_to_usd
 from analytics.ports.validation.reads import BreakdownQuery
 
-_MEASURES = ("requests", "spend_nanos", "input_tokens", "output_tokens", "unpriced_requests")
+MEASURES = ("requests", "spend_nanos", "input_tokens", "output_tokens", "unpriced_requests")
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,25 @@ _NO_GROUPS = GroupTotals(None, 0, 0, 0, 0, 0, 0)
 
 def breakdown_statement(key: Column[Any], query: BreakdownQuery) -> Select[Any]:
     """Build the statement that returns the first ``limit`` groups by rank, then one rest row."""
-    groups = _grouped(key, query)
+    conditions = window_conditions(
+        cost_records,
+        "occurred_at",
+        query.tenant_id,
+        query.start,
+        query.end,
+        query.include_synthetic,
+    )
+    groups = grouped_records(key, conditions).subquery("groups")
+    return ranked_statement(groups, query.limit)
+
+
+def ranked_statement(groups: Subquery, limit: int) -> Select[Any]:
+    """Build the ranking of groups with one row each: the first ``limit``, then one rest row.
+
+    ``groups`` has the columns ``group_key`` and the measures of ``grouped_records``.
+    """
     ranked = _ranked(groups)
-    slotted = _slotted(ranked, query.limit)
+    slotted = _slotted(ranked, limit)
     return _folded(slotted)
 
 
@@ -77,10 +93,14 @@ async def fetch_breakdown(
 ) -> Breakdown:
     """Run a breakdown of the window's cost records by ``key``."""
     statement = breakdown_statement(key, query)
+    return await fetch_ranked(session, statement, query.limit)
 
+
+async def fetch_ranked(session: SqlSession, statement: Select[Any], limit: int) -> Breakdown:
+    """Run a statement built by ``ranked_statement`` and return its breakdown."""
     rows = await session.fetch_all(statement)
 
-    return _breakdown(rows, query.limit)
+    return _breakdown(rows, limit)
 
 
 def cost_totals(group: GroupTotals) -> CostTotals:
@@ -95,11 +115,9 @@ def cost_totals(group: GroupTotals) -> CostTotals:
     )
 
 
-def _grouped(key: Column[Any], query: BreakdownQuery) -> Subquery:
+def grouped_records(key: Column[Any], conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """Select the measures of the cost records matching ``conditions``, one row per ``key``."""
     table = cost_records
-    conditions = window_conditions(
-        table, "occurred_at", query.tenant_id, query.start, query.end, query.include_synthetic
-    )
     unpriced = case((table.c.cost_source == CostSource.UNPRICED.value, 1), else_=0)
     return (
         select(
@@ -112,7 +130,6 @@ def _grouped(key: Column[Any], query: BreakdownQuery) -> Subquery:
         )
         .where(*conditions)
         .group_by(key)
-        .subquery("groups")
     )
 
 
@@ -138,7 +155,7 @@ def _slotted(ranked: Subquery, limit: int) -> Subquery:
 
 
 def _folded(slotted: Subquery) -> Select[Any]:
-    sums = [func.sum(slotted.c[name]).label(name) for name in _MEASURES]
+    sums = [func.sum(slotted.c[name]).label(name) for name in MEASURES]
     # An item slot holds one group, so MAX returns its key. The rest row's key is ignored.
     return (
         select(
@@ -161,10 +178,10 @@ def _breakdown(rows: Sequence[Row[Any]], limit: int) -> Breakdown:
 
 def _group_totals(row: Row[Any]) -> GroupTotals:
     # Postgres returns SUM of a BIGINT as a Decimal, which int() converts exactly.
-    sums = (int(row._mapping[name]) for name in _MEASURES)
+    sums = (int(row._mapping[name]) for name in MEASURES)
     return GroupTotals(row.group_key, int(row.groups), *sums)
 
 
 def _add(groups: Sequence[GroupTotals]) -> GroupTotals:
-    fields = ("groups", *_MEASURES)
+    fields = ("groups", *MEASURES)
     return GroupTotals(None, *(sum(getattr(group, name) for group in groups) for name in fields))

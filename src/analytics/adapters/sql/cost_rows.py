@@ -41,17 +41,14 @@ def cost_record_row(
     return columns | {"tenant_id": tenant_id, "id": record_id, "recorded_at": recorded_at}
 
 
-def insert_cost_records(
-    dialect: DialectHooks, rows: Sequence[Mapping[str, Any]]
-) -> ReturningInsert[Any]:
-    """Build one multi-row INSERT that skips stored request ids and returns the inserted rows."""
-    parameters = len(rows) * len(cost_records.columns)
-    if parameters > dialect.max_bind_parameters:
-        raise ValueError(
-            f"{len(rows)} cost records need {parameters} bound parameters, "
-            f"more than the {dialect.max_bind_parameters} the database allows"
-        )
-    statement = dialect.insert(cost_records).values(list(rows))
+def insert_cost_records(dialect: DialectHooks) -> ReturningInsert[Any]:
+    """Build the INSERT of new cost records that skips stored request ids and returns new rows.
+
+    Run it with the list of rows as parameters: SQLAlchemy then compiles it once
+    and sends the rows in multi-row batches, which is several times faster than
+    rendering a VALUES clause with 17,000 distinct bound names for 1,000 rows.
+    """
+    statement = dialect.insert(cost_records)
     statement = statement.on_conflict_do_nothing(index_elements=list(COST_RECORD_KEY))
     return statement.returning(*cost_records.columns)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from analytics.adapters.sql import cost_rows
+from analytics.adapters.sql import cost_rollups, cost_rows
 from analytics.adapters.sql.payload import first_difference
 from analytics.adapters.sql.session import SqlSession
 from analytics.domain import (
@@ -190,6 +190,9 @@ class SqlCostWriteDriver:
     ) -> list[WriteResult[CostRecord]]:
         """Insert the new records in one statement and match every replay with its stored row.
 
+        The newly inserted rows, and only those, are added to the cost rollups
+        in the same savepoint, so a replay adds nothing.
+
         A request id repeated in the batch is inserted once, from its first
         occurrence. A payload that differs from the stored one raises
         ``Conflict`` for the lowest such index, naming ``conflict_field(index,
@@ -200,6 +203,7 @@ class SqlCostWriteDriver:
 
         async with self._session.atomic():
             inserted = await self._insert(rows)
+            await self._add_to_rollups(tenant_id, list(inserted.values()))
             stored = await self._stored_by_request(tenant_id, items, inserted)
             return [_result(item, inserted, stored, conflict_field) for item in items]
 
@@ -227,9 +231,16 @@ class SqlCostWriteDriver:
         ]
 
     async def _insert(self, rows: Sequence[dict[str, Any]]) -> dict[str, Row[Any]]:
-        statement = cost_rows.insert_cost_records(self._session.dialect, rows)
-        returned = await self._session.fetch_all(statement)
+        if not rows:
+            return {}
+        statement = cost_rows.insert_cost_records(self._session.dialect)
+        returned = (await self._session.execute(statement, list(rows))).all()
         return {row.id: row for row in returned}
+
+    async def _add_to_rollups(self, tenant_id: str, inserted: Sequence[Row[Any]]) -> None:
+        dialect = self._session.dialect
+        for statement, rows in cost_rollups.additions(dialect, tenant_id, inserted):
+            await self._session.execute(statement, rows)
 
     async def _stored_by_request(
         self, tenant_id: str, items: Sequence[_BatchItem], inserted: dict[str, Row[Any]]

@@ -56,6 +56,8 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 BUDGET_PERIOD_NONE = "none"
 NO_ENTITY = ""
+# feature_key of untagged cost records in the per-feature rollup.
+UNTAGGED_FEATURE_KEY = ""
 
 _TERMINAL = "('completed', 'failed', 'crashed')"
 
@@ -432,6 +434,53 @@ prediction_events = Table(
     Index(None, "tenant_id", "expires_at"),
 )
 
+
+def _rollup_sums() -> list[Column[int]]:
+    return [
+        Column(name, t.bigint(), nullable=False)
+        for name in ("requests", "input_tokens", "output_tokens", "cost_nanos", "unpriced_requests")
+    ]
+
+
+# Exact sums of cost records per tenant and time period, written in the same
+# transaction as the records they count (see ``cost_rollups``). The raw
+# cost_records stay the source of truth: ``rebuild_cost_rollups`` recomputes
+# these tables from them. Period starts are whole seconds since
+# 1970-01-01T00:00Z, a multiple of 900 (quarter-hours) or 3,600 (hours).
+cost_rollup_quarter_hours = Table(
+    "cost_rollup_quarter_hours",
+    metadata,
+    Column("tenant_id", t.key(64), nullable=False),
+    Column("quarter_start_epoch", t.bigint(), nullable=False),
+    _flag("is_synthetic"),
+    *_rollup_sums(),
+    PrimaryKeyConstraint("tenant_id", "quarter_start_epoch", "is_synthetic"),
+)
+
+cost_rollup_model_hours = Table(
+    "cost_rollup_model_hours",
+    metadata,
+    Column("tenant_id", t.key(64), nullable=False),
+    Column("hour_start_epoch", t.bigint(), nullable=False),
+    Column("model", t.key(128), nullable=False),
+    _flag("is_synthetic"),
+    *_rollup_sums(),
+    PrimaryKeyConstraint("tenant_id", "hour_start_epoch", "model", "is_synthetic"),
+)
+
+cost_rollup_feature_hours = Table(
+    "cost_rollup_feature_hours",
+    metadata,
+    Column("tenant_id", t.key(64), nullable=False),
+    Column("hour_start_epoch", t.bigint(), nullable=False),
+    # The empty string is the untagged group, because validation rejects an
+    # empty feature tag and a NULL in a primary key is not allowed.
+    Column("feature_key", t.key(128), nullable=False),
+    _flag("is_synthetic"),
+    *_rollup_sums(),
+    PrimaryKeyConstraint("tenant_id", "hour_start_epoch", "feature_key", "is_synthetic"),
+)
+
 TENANT_TABLES = (
     cost_records,
     feature_tags,
@@ -444,4 +493,7 @@ TENANT_TABLES = (
     worker_runs,
     pattern_feedback,
     prediction_events,
+    cost_rollup_quarter_hours,
+    cost_rollup_model_hours,
+    cost_rollup_feature_hours,
 )

@@ -60,21 +60,29 @@ def window_conditions(
 
 
 def series_statement(
-    dialect: DialectHooks, source: SeriesSource, query: SeriesQuery
+    dialect: DialectHooks,
+    source: SeriesSource,
+    query: SeriesQuery,
+    conditions: Sequence[ColumnElement[bool]] | None = None,
 ) -> tuple[Select[Any], SeriesGrouping]:
-    """Build the grouped query of a series and the grouping that maps its rows to buckets."""
+    """Build the grouped query of a series and the grouping that maps its rows to buckets.
+
+    ``conditions`` replaces the filter of the whole window, to read only a
+    part of it; it must select rows of the window only.
+    """
     column = source.table.c[source.time_column]
     grouping = series_grouping(
         dialect, column, query.buckets, query.start, query.end, query.unit, query.tz
     )
-    conditions = window_conditions(
-        source.table,
-        source.time_column,
-        query.tenant_id,
-        query.start,
-        query.end,
-        query.include_synthetic,
-    )
+    if conditions is None:
+        conditions = window_conditions(
+            source.table,
+            source.time_column,
+            query.tenant_id,
+            query.start,
+            query.end,
+            query.include_synthetic,
+        )
 
     columns: list[ColumnElement[Any]] = [*grouping.keys, *source.measures]
     statement = select(*columns).where(*conditions).group_by(*grouping.keys)
@@ -85,12 +93,30 @@ async def fetch_series(
     session: SqlSession, source: SeriesSource, query: SeriesQuery
 ) -> list[BucketTotals]:
     """Run a series query and return the sums of every bucket, zero-filled, ascending."""
-    statement, grouping = series_statement(session.dialect, source, query)
+    sums = await fetch_bucket_sums(session, source, query)
+    return bucket_totals(source, query, sums)
+
+
+async def fetch_bucket_sums(
+    session: SqlSession,
+    source: SeriesSource,
+    query: SeriesQuery,
+    conditions: Sequence[ColumnElement[bool]] | None = None,
+) -> list[list[int]]:
+    """Return the measures of every bucket as lists in measure order, from the matching rows."""
+    statement, grouping = series_statement(session.dialect, source, query, conditions)
 
     rows = await session.fetch_all(statement)
 
     names = [measure.name for measure in source.measures]
-    sums = _sum_into_buckets(rows, grouping, names, len(query.buckets))
+    return _sum_into_buckets(rows, grouping, names, len(query.buckets))
+
+
+def bucket_totals(
+    source: SeriesSource, query: SeriesQuery, sums: Sequence[Sequence[int]]
+) -> list[BucketTotals]:
+    """Pair the buckets of a query with their measures in measure order."""
+    names = [measure.name for measure in source.measures]
     return [
         BucketTotals(start, end, dict(zip(names, bucket_sums, strict=True)))
         for (start, end), bucket_sums in zip(query.buckets, sums, strict=True)
