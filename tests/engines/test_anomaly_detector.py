@@ -76,8 +76,8 @@ async def test_rerun_writes_nothing(backend: Harness) -> None:
 async def test_new_data_updates_in_place(backend: Harness) -> None:
     await _seed_example(backend)
     first = await detect_on(backend, TENANT, D, clock_hour=20)
-    counts = await backend.row_counts()
     await seed(backend, TENANT, [record(D, "1.00", user="u1", minute=45)])
+    counts = await backend.row_counts()
 
     again = await detect_on(backend, TENANT, D, clock_hour=23)
 
@@ -87,7 +87,6 @@ async def test_new_data_updates_in_place(backend: Harness) -> None:
     assert u1.anomaly.id == u1_before.id
     assert u1.anomaly.current_value_usd == money("6.00")
     assert u1.anomaly.last_detected_at == at(D, 23)
-    counts["cost_records"] += 1
     assert await backend.row_counts() == counts
 
 
