@@ -6,13 +6,18 @@ connection time zone, and checks of the exact money and ratio types.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 from analytics.domain import NewCostRecord
 from analytics.ports import UnitOfWork, UnitOfWorkFactory
+
+# The scenarios import these shared helpers from this module too.
+from tests.contract.analytics_data import read as read
+from tests.contract.analytics_data import store_records as store_records
+from tests.contract.analytics_data import times_ten as times_ten
 from tests.contract.harness import Harness
 
 ResultT = TypeVar("ResultT")
@@ -84,34 +89,12 @@ def record(
     )
 
 
-def times_ten(records: Iterable[NewCostRecord]) -> list[NewCostRecord]:
-    """Return copies of records with every cost multiplied by ten, for the second tenant."""
-    return [item.model_copy(update={"cost_usd": item.cost_usd * 10}) for item in records]
-
-
-async def store_records(
-    uow_factory: UnitOfWorkFactory, tenant_id: str, records: Iterable[NewCostRecord]
-) -> None:
-    """Store cost records of one tenant in one committed unit of work."""
-    async with uow_factory() as uow:
-        for item in records:
-            await uow.cost_writes.create_cost_record(tenant_id, record=item)
-
-
 async def store_for_both_tenants(
     uow_factory: UnitOfWorkFactory, records: Sequence[NewCostRecord]
 ) -> None:
     """Store records under ``t1`` and, with every cost times ten, under ``t2``."""
     await store_records(uow_factory, "t1", records)
     await store_records(uow_factory, "t2", times_ten(records))
-
-
-async def read(
-    uow_factory: UnitOfWorkFactory, call: Callable[[UnitOfWork], Awaitable[ResultT]]
-) -> ResultT:
-    """Run one read in its own unit of work and return its result."""
-    async with uow_factory() as uow:
-        return await call(uow)
 
 
 async def read_in_every_session_zone(

@@ -20,7 +20,6 @@ from analytics.adapters.sql.schema import (
 from analytics.domain import (
     AnomalySeverity,
     AnomalyType,
-    Budget,
     BudgetPeriod,
     CostAnomaly,
     DerivedCause,
@@ -258,22 +257,4 @@ def select_active_budgets(
         .where(*conditions)
         .order_by(cost_budgets.c.budget_type, cost_budgets.c.entity_key)
         .limit(limit)
-    )
-
-
-def to_budget(row: Row[Any]) -> Budget:
-    """Map a stored budget row to the domain record."""
-    daily, monthly = row.daily_limit_nanos, row.monthly_limit_nanos
-    return Budget(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        budget_type=EntityType(row.budget_type),
-        entity_id=None if row.entity_key == NO_ENTITY else row.entity_key,
-        daily_limit_usd=None if daily is None else nanos_to_usd(daily),
-        monthly_limit_usd=None if monthly is None else nanos_to_usd(monthly),
-        warn_threshold_pct=row.warn_threshold_pct,
-        hard_limit_enabled=row.hard_limit_enabled,
-        is_active=row.is_active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )

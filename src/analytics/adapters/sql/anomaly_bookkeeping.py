@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from analytics.adapters.sql import anomalies, breaches, drift_trackers
+from analytics.adapters.sql import anomalies, breaches, cost_rows, drift_trackers
 from analytics.adapters.sql.session import SqlSession
 from analytics.domain import (
     AnomalySeverity,
@@ -264,7 +264,7 @@ class SqlAnomalyBookkeeping:
 
         statement = anomalies.select_active_budgets(tenant, checked_type, checked_limit)
         rows = await self._session.fetch_all(statement)
-        return [anomalies.to_budget(row) for row in rows]
+        return [cost_rows.to_budget(row) for row in rows]
 
     async def upsert_anomaly(
         self,
