@@ -128,7 +128,8 @@ async def _raw_postgres(
 ) -> IngestResult:
     import asyncpg
 
-    assert database.backend == POSTGRES and database.postgres_dsn is not None
+    assert database.backend == POSTGRES
+    assert database.postgres_dsn is not None
     connection = await asyncpg.connect(database.postgres_dsn)
     try:
         rows = 0

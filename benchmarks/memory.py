@@ -54,7 +54,7 @@ class CliRun:
 
 
 def write_csv(path: Path, megabytes: float, seed: int) -> int:
-    """Write generated cost records to ``path`` until it holds ``megabytes`` MB; return rows."""
+    """Write generated cost records to ``path`` until it contains ``megabytes`` MB; return rows."""
     limit = int(megabytes * 1_000_000)
     rows = 0
     with path.open("w", newline="", encoding="utf-8") as file:

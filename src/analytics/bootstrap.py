@@ -156,7 +156,7 @@ async def open_store(
     pool_size: int = 5,
     max_overflow: int = 5,
 ) -> Store:
-    """Open a store for a database URL and check that the database answers.
+    """Open a store for a database URL and check that the database accepts a connection.
 
     Accepted schemes: ``sqlite+aiosqlite:///path`` and
     ``postgresql+asyncpg://user@host:port/db``. Raises ``InvalidInput`` for a

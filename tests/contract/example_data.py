@@ -1,6 +1,6 @@
 """The shared example data of the port contract, loaded through the ports.
 
-Tenant ``t1`` holds most rows; ``t2`` holds the rows that prove isolation.
+Tenant ``t1`` has most rows, and ``t2`` has the rows that prove isolation.
 2024-03-10 is a 23-hour day in America/New_York. Scenarios load what they
 need with the ``load_*`` functions and compare with literal expected values.
 """

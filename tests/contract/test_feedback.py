@@ -632,7 +632,7 @@ async def test_acknowledge_then_new_row(backend: Harness) -> None:
             "t1", feedback_id=created.record.id, acknowledged_by="alice"
         )
 
-    # The same detection again: the acknowledged row no longer holds the key.
+    # The same detection again creates a row, because the acknowledged row left the key.
     replay = await _insert(backend)
 
     assert replay.outcome is CREATED

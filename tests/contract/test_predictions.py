@@ -298,7 +298,7 @@ async def test_run_totals_requested_workers(backend: Harness) -> None:
 async def test_run_totals_tenants_apart(backend: Harness) -> None:
     await load_worker_runs(backend.uow)
 
-    # wk-a is a catalogue id used by both tenants; each sees only its own runs.
+    # wk-a is a catalogue id used by both tenants, and each reads only its own runs.
     assert await _run_totals(backend, "t2") == [_totals("wk-a", 0, 1, 0)]
     assert await _run_totals(backend, "t2", worker_ids=["wk-b"]) == [_totals("wk-b", 0, 0, 0)]
     assert await _run_totals(backend, "t3") == []

@@ -114,7 +114,7 @@ class PredictionType(StrEnum):
 
 
 class SubjectType(StrEnum):
-    """What a prediction is about."""
+    """Kind of subject a prediction is about."""
 
     WORKER = "worker"
     USER = "user"
@@ -143,7 +143,7 @@ class CostSource(StrEnum):
 
 
 class PredictionOutcome(StrEnum):
-    """How a prediction turned out once checked; a pending prediction has no outcome."""
+    """Result of a checked prediction. A pending prediction has no outcome."""
 
     CONFIRMED = "confirmed"
     REFUTED = "refuted"

@@ -40,7 +40,7 @@ class InvalidInput(AnalyticsError, ValueError):
 
     ``field`` is the path from the method's parameters (``record.cost_usd``,
     ``records[3].cost_usd``), ``value`` the ``repr`` of the offending value cut
-    to 200 characters, and ``reason`` says which rule failed.
+    to 200 characters, and ``reason`` names the rule that failed.
     """
 
     def __init__(self, field: str, value: object, reason: str) -> None:
@@ -91,8 +91,8 @@ class BackendUnavailable(AnalyticsError):
     """The database could not complete the call.
 
     ``retryable`` is true for a lost or refused connection, a timeout, a
-    deadlock or a serialization failure; false for a full disk or a read-only
-    database. After this error the unit of work must be abandoned.
+    deadlock or a serialization failure. It is false for a full disk or a
+    read-only database. After this error the unit of work must be abandoned.
     """
 
     def __init__(self, message: str, *, retryable: bool) -> None:

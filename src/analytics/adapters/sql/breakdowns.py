@@ -156,7 +156,7 @@ def _slotted(ranked: Subquery, limit: int) -> Subquery:
 
 def _folded(slotted: Subquery) -> Select[Any]:
     sums = [func.sum(slotted.c[name]).label(name) for name in MEASURES]
-    # An item slot holds one group, so MAX returns its key. The rest row's key is ignored.
+    # An item slot contains one group, so MAX returns its key. The rest row's key is ignored.
     return (
         select(
             slotted.c.slot,

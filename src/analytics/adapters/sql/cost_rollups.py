@@ -143,8 +143,8 @@ def rebuild_statements(dialect: DialectHooks, tenant_id: str | None) -> list[Exe
     With a ``tenant_id`` only that tenant's rollup rows are replaced; with
     ``None`` every tenant's are. Run them in one transaction.
 
-    NOTE: on Postgres a cost record write that runs at the same time can make
-    the rebuild fail with a unique violation on a rollup key; run it again then.
+    NOTE: on Postgres a concurrent cost record write can make the rebuild fail
+    with a unique violation on a rollup key. Running the rebuild again fixes it.
     """
     statements: list[Executable] = []
     for rollup in ROLLUPS:

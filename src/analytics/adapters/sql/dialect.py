@@ -1,8 +1,8 @@
-"""What differs between the SQL backends, as one small object per dialect.
+"""The SQL that differs between the backends, as one small object per dialect.
 
-Port implementations in this package are written once; each backend package
-supplies a ``DialectHooks`` with the few expressions that must be spelled
-differently on its database.
+Port implementations in this package are written once. Each backend package
+supplies a ``DialectHooks`` with the few expressions that its database spells
+differently.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class DialectHooks(Protocol):
 
     @property
     def max_bind_parameters(self) -> int:
-        """The most bound parameters one statement may carry on this database."""
+        """Maximum number of bound parameters in one statement on this database."""
         ...
 
     def insert(self, table: Table) -> UpsertInsert:

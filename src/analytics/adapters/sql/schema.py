@@ -84,7 +84,9 @@ def _nanos(name: str, *, nullable: bool = False) -> Column[int]:
 
 
 def _flag(name: str, *, default: bool | None = None) -> Column[bool]:
-    server_default = None if default is None else text("false" if not default else "true")
+    server_default = None
+    if default is not None:
+        server_default = text("true" if default else "false")
     return Column(name, t.flag(name), nullable=False, server_default=server_default)
 
 
