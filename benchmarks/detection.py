@@ -57,7 +57,9 @@ def _records(entities: int) -> list[NewCostRecord]:
         day = first_day + timedelta(days=offset)
         spiking = offset >= HISTORY_DAYS - _SPIKE_DAYS
         for entity in range(entities):
-            usual = Decimal(2 + entity % 7)
+            # Every block of ten entities has the same spend and one spike, so
+            # the tenant's own spend ratio, and with it the reads, is the same at every size.
+            usual = Decimal(2 + entity % _SPIKE_EVERY)
             factor = _SPIKE_FACTOR if spiking and entity % _SPIKE_EVERY == 0 else 1
             occurred_at = datetime(day.year, day.month, day.day, 9, tzinfo=UTC) + timedelta(
                 seconds=entity

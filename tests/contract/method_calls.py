@@ -1,4 +1,4 @@
-"""One valid call of every port method, for checks that apply to all 59.
+"""One valid call of every port method, for checks that apply to all 61.
 
 Each entry maps ``"<unit-of-work attribute>.<method>"`` to the keyword
 arguments of a call that passes validation on an empty database (a by-id call
@@ -162,6 +162,7 @@ _ANOMALIES: dict[str, Callable[[], Kwargs]] = {
         "day": DAY,
     },
     "cost_anomalies.insert_breach_history": lambda: {"breach": _breach()},
+    "cost_anomalies.insert_breach_histories": lambda: {"breaches": [_breach()]},
     "cost_anomalies.fetch_consecutive_breaches": lambda: {
         "entity_type": EntityType.TENANT,
         "entity_id": None,
@@ -193,6 +194,7 @@ _ANOMALIES: dict[str, Callable[[], Kwargs]] = {
     "cost_anomalies.fetch_request_comparison": lambda: {"day": DAY},
     "cost_anomalies.list_active_budgets": dict,
     "cost_anomalies.upsert_anomaly": lambda: {"anomaly": _anomaly()},
+    "cost_anomalies.upsert_anomalies": lambda: {"anomalies": [_anomaly()]},
     "cost_anomalies.list_anomalies": _window,
     "cost_anomalies.resolve_anomaly": lambda: {"anomaly_id": "ca_missing"},
     "cost_anomalies.fetch_breach_streaks": lambda: {

@@ -454,3 +454,64 @@ async def test_statement_count_independent_of_size(backend: Harness) -> None:
     assert verdict_counts(large, DetectionRule.BUDGET) == {Verdict.NORMAL: 4002}
     assert large.truncated
     assert not small.truncated
+
+
+def _spiking_records(size: int) -> list[NewCostRecord]:
+    """Records where ``size`` users, ``size`` features and the tenant spike, and the tenant drifts.
+
+    Every user ``u<i>`` shares its records with feature ``f<i>``: 1.00 on three
+    baseline days and 10.00 on the 15th, a ratio that raises a spike on its
+    first breach day. The untagged spend is that of ``_scaled_records``.
+    """
+    records = []
+    for i in range(size):
+        user, feature = f"u{i:04d}", f"f{i:04d}"
+        for days_before in (10, 8, 6):
+            day = D - timedelta(days=days_before)
+            records.append(record(day, "1.00", user=user, feature=feature))
+        records.append(record(D, "10.00", user=user, feature=feature))
+    records += daily_records(D - timedelta(days=28), D - timedelta(days=8), "100.00")
+    records += daily_records(D - timedelta(days=7), D - timedelta(days=1), "300.00")
+    records.append(record(D, "5000.00"))
+    return records
+
+
+async def _seed_spiking(backend: Harness, tenant_id: str, size: int) -> None:
+    await seed(backend, tenant_id, _spiking_records(size))
+    # A daily limit that every user and feature exceeds, so each adds a budget anomaly.
+    async with backend.uow() as uow:
+        for i in range(size):
+            for entity_type, entity_id in (
+                (EntityType.USER, f"u{i:04d}"),
+                (EntityType.FEATURE, f"f{i:04d}"),
+            ):
+                await uow.cost_writes.create_or_update_budget(
+                    tenant_id,
+                    budget_type=entity_type,
+                    entity_id=entity_id,
+                    daily_limit_usd=Decimal("5"),
+                )
+
+
+async def test_statement_count_independent_of_findings(backend: Harness) -> None:
+    await _seed_spiking(backend, "few", 5)
+    await _seed_spiking(backend, "many", 200)
+
+    few_count, few = await _detect_counting(backend, "few")
+    many_count, many = await _detect_counting(backend, "many")
+    # A re-run finds the same anomalies and leaves every stored row unchanged.
+    few_rerun_count, few_rerun = await _detect_counting(backend, "few")
+    many_rerun_count, many_rerun = await _detect_counting(backend, "many")
+
+    # Per entity: a user and a feature spike and exceed their budgets. Plus the
+    # tenant's spike and drift.
+    assert len(few.anomalies) == 4 * 5 + 2
+    assert len(many.anomalies) == 4 * 200 + 2
+    assert {item.outcome for item in [*few.anomalies, *many.anomalies]} == {
+        DetectionOutcome.CREATED
+    }
+    assert {item.outcome for item in [*few_rerun.anomalies, *many_rerun.anomalies]} == {
+        DetectionOutcome.UNCHANGED
+    }
+    assert few_count == many_count
+    assert few_rerun_count == many_rerun_count

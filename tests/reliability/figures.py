@@ -32,7 +32,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure(
         "isolation.methods",
         "Tenant isolation",
-        "port methods proven isolated (of 59)",
+        "port methods proven isolated (of 61)",
         "Every port method is called for tenant A while tenant B holds the same ids, tags, "
         "request ids, worker ids and signatures with larger values. A's results are equal with "
         "and without B's rows, and a raw snapshot of B's rows is equal before and after A's "

@@ -117,7 +117,13 @@ _add(
     "breach.current_value_usd",
     [Decimal(-1), Decimal("NaN"), 0.45],
 )
+_add(
+    "cost_anomalies.insert_breach_histories",
+    "breaches[0].current_value_usd",
+    [Decimal(-1), Decimal("NaN"), 0.45],
+)
 _add("cost_anomalies.upsert_anomaly", "anomaly.expected_value_usd", [Decimal(-1), 0.5])
+_add("cost_anomalies.upsert_anomalies", "anomalies[0].expected_value_usd", [Decimal(-1), 0.5])
 _add("cost_anomalies.update_drift_tracking", "observation.rolling_avg_usd", [Decimal("NaN"), 12.5])
 _add(
     "predictions.insert_prediction",
@@ -151,6 +157,7 @@ _add("run_writes.record_run", "run.created_at", [NAIVE])
 _add("run_writes.record_trace", "trace.started_at", [NAIVE])
 _add("run_writes.record_worker_run", "run.created_at", [NAIVE])
 _add("cost_anomalies.upsert_anomaly", "anomaly.detected_at", [NAIVE])
+_add("cost_anomalies.upsert_anomalies", "anomalies[0].detected_at", [NAIVE])
 _add("pattern_detection.insert_feedback", "feedback.detected_at", [NAIVE])
 _add("predictions.insert_prediction", "prediction.created_at", [NAIVE])
 _add("predictions.insert_prediction", "prediction.expires_at", [NAIVE, START])
@@ -187,6 +194,7 @@ CASES.append(("predictions.fetch_run_totals", "worker_ids", ["wk", "w" * 101], "
 # Free text: NUL, lone surrogates, oversized.
 _add("run_writes.record_worker_run", "run.task", ["t\x00", "t\udfff", "t" * 4097])
 _add("cost_anomalies.upsert_anomaly", "anomaly.message", ["m\x00", "m" * 2049])
+_add("cost_anomalies.upsert_anomalies", "anomalies[0].message", ["m\x00", "m" * 2049])
 
 # Unknown enum values.
 _add("cost_anomalies.fetch_entity_today_spend", "dimension", ["team", "USER", None])
@@ -245,6 +253,7 @@ BAD_JSON: list[object] = [
 _add("pattern_detection.insert_feedback", "feedback.metadata", BAD_JSON)
 _add("predictions.insert_prediction", "prediction.prediction_value", BAD_JSON[:5])
 _add("cost_anomalies.upsert_anomaly", "anomaly.metadata", BAD_JSON[:3])
+_add("cost_anomalies.upsert_anomalies", "anomalies[0].metadata", BAD_JSON[:3])
 _add("predictions.record_prediction_outcome", "outcome_value", [{"rate": 0.5}, [1, 2]])
 
 # Wrong types for dates and id lists.
@@ -266,6 +275,12 @@ CASES.append(
         "records",
     )
 )
+for _method, _argument in (
+    ("cost_anomalies.insert_breach_histories", "breaches"),
+    ("cost_anomalies.upsert_anomalies", "anomalies"),
+):
+    _add(_method, _argument, ["x", None])
+    CASES.append((_method, _argument, VALID_CALLS[_method]()[_argument] * 1001, _argument))
 _add("cost_writes.update_feature_tag", "display_name", [None, ""])
 _add("cost_writes.update_feature_tag", "is_active", [None, 0])
 _add("cost_writes.create_or_update_budget", "warn_threshold_pct", [0, 101, True])

@@ -2,7 +2,7 @@
 
 Tenant B shares all of A's caller-supplied keys (request ids, run, trace and
 worker-run ids, worker ids, tags, user ids, signatures) with larger values and
-extra rows. The scenario calls all 59 port methods for A, in a database where
+extra rows. The scenario calls all 61 port methods for A, in a database where
 B was loaded first and in one without B. A's results must be equal, and B's
 rows (read with raw SELECTs) must be equal before and after A's writes.
 """
@@ -151,6 +151,16 @@ def write_calls(own: LoadedIds, other: LoadedIds) -> list[tuple[str, dict[str, A
             {"breach": breach("u1", date(2024, 3, 7), 1)},
         ),
         (
+            "cost_anomalies.insert_breach_histories",
+            {
+                "breaches": [
+                    breach("u1", DAY, 1),
+                    breach("u1", date(2024, 3, 8), 2),
+                    breach(None, DAY, 1),
+                ]
+            },
+        ),
+        (
             "cost_anomalies.update_drift_tracking",
             {"tracker_id": own.tracker, "observation": observation(2), "day": DAY},
         ),
@@ -172,6 +182,15 @@ def write_calls(own: LoadedIds, other: LoadedIds) -> list[tuple[str, dict[str, A
             {"entity_type": EntityType.TENANT, "entity_id": None},
         ),
         ("cost_anomalies.upsert_anomaly", {"anomaly": anomaly(2, at(10, 19))}),
+        (
+            "cost_anomalies.upsert_anomalies",
+            {
+                "anomalies": [
+                    anomaly(3, at(10, 20)),
+                    anomaly(1, at(10, 20)).model_copy(update={"period_start": date(2024, 3, 9)}),
+                ]
+            },
+        ),
         ("cost_anomalies.resolve_anomaly", {"anomaly_id": own.anomaly}),
         ("cost_anomalies.resolve_anomaly", {"anomaly_id": other.anomaly}),
         ("cost_writes.create_feature_tag", {"tag": "new.tag", "display_name": "New"}),

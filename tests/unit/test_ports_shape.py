@@ -30,6 +30,7 @@ EXPECTED_METHODS: dict[str, tuple[str, ...]] = {
         "fetch_monthly_spend",
         "fetch_breach_exists_today",
         "insert_breach_history",
+        "insert_breach_histories",
         "fetch_consecutive_breaches",
         "fetch_drift_tracking",
         "update_drift_tracking",
@@ -41,6 +42,7 @@ EXPECTED_METHODS: dict[str, tuple[str, ...]] = {
         "fetch_request_comparison",
         "list_active_budgets",
         "upsert_anomaly",
+        "upsert_anomalies",
         "list_anomalies",
         "resolve_anomaly",
         "fetch_breach_streaks",
@@ -110,7 +112,7 @@ def _port_method(attribute: str, method: str) -> Callable[..., Any]:
 
 
 def test_port_methods_total() -> None:
-    assert sum(len(methods) for methods in PORT_METHODS.values()) == 59
+    assert sum(len(methods) for methods in PORT_METHODS.values()) == 61
 
 
 def test_port_methods_match_contract_order() -> None:

@@ -270,6 +270,31 @@ class CostAnomalyDriver(Protocol):
         """
         ...
 
+    async def insert_breach_histories(
+        self,
+        tenant_id: str,
+        *,
+        breaches: Sequence[NewBreach],
+    ) -> list[WriteResult[BreachRecord]]:
+        """Record many breaches idempotently, each as ``insert_breach_history`` does.
+
+        Returns one result per item, in input order, equal to what calling
+        ``insert_breach_history`` for each item in turn would return. An item
+        that repeats an earlier item's key with equal values gets ``unchanged``
+        and the earlier item's record, as a repeated call would. ``breaches``
+        holds 0 to 1,000 items, and ``[]`` returns ``[]`` without touching the
+        database. The batch takes one upsert statement, plus one read when some
+        rows are left unchanged, in one savepoint. The upsert settles each key
+        conflict in the database, so concurrent detectors never create two rows.
+
+        Raises InvalidInput for a bad argument, more than 1,000 items
+        (``breaches``), an invalid item (``breaches[i].<field>``, lowest ``i``
+        first) or an item that repeats an earlier item's key with other values
+        (``breaches[i]`` and its first differing field). Nothing of the batch is
+        written then.
+        """
+        ...
+
     async def fetch_consecutive_breaches(
         self,
         tenant_id: str,
@@ -504,6 +529,34 @@ class CostAnomalyDriver(Protocol):
         that does not match the type. It also rejects a monthly
         ``period_start`` not on the first, negative money, a percentage out of
         bounds, ``breach_count`` outside 1..366, and text or JSON over its limit.
+        """
+        ...
+
+    async def upsert_anomalies(
+        self,
+        tenant_id: str,
+        *,
+        anomalies: Sequence[NewAnomaly],
+    ) -> list[WriteResult[CostAnomaly]]:
+        """Store many detected anomalies, each as ``upsert_anomaly`` does.
+
+        Returns one result per item, in input order, equal to what calling
+        ``upsert_anomaly`` for each item in turn would return. An item that
+        repeats an earlier item's key with equal values and ``detected_at``
+        gets ``unchanged`` and the earlier item's record, as a repeated call
+        would. ``anomalies`` holds 0 to 1,000 items, and ``[]`` returns ``[]``
+        without touching the database. The batch takes one upsert statement,
+        plus one read when some rows are left unchanged, in one savepoint. Both
+        run again, at most twice, for the keys whose open row another unit of
+        work resolved in between. The upsert settles each key conflict in the
+        database, so concurrent detectors still end with one unresolved row per
+        key.
+
+        Raises InvalidInput for a bad argument, more than 1,000 items
+        (``anomalies``), an invalid item (``anomalies[i].<field>``, lowest ``i``
+        first) or an item that repeats an earlier item's key with another value
+        (``anomalies[i]`` and its first differing field). Nothing of the batch
+        is written then.
         """
         ...
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from analytics.adapters.sql.dialect import DialectHooks
 from analytics.adapters.sql.drift_trackers import bare_flag
+from analytics.adapters.sql.key_lists import rows_with_keys
 from analytics.adapters.sql.schema import (
     BUDGET_PERIOD_NONE,
     NO_ENTITY,
@@ -41,6 +53,9 @@ REPLACED_COLUMNS = (
     "budget_id",
     "metadata",
 )
+
+AnomalyKey = tuple[str, str, str, str, date]
+"""An open anomaly's key as stored: type, entity type, entity key, budget period, period start."""
 
 _table = cost_anomalies
 _OPEN_KEY = [
@@ -102,30 +117,51 @@ def _open_flag() -> ColumnElement[bool]:
     return not_(bare_flag(_table.c.resolved))
 
 
-def upsert_anomaly(
-    dialect: DialectHooks,
-    tenant_id: str,
-    anomaly_id: str,
-    anomaly: CheckedAnomaly,
-    now: datetime,
-) -> ReturningInsert[Any]:
-    """Build the insert that stores a detection in the open anomaly of its key.
+def anomaly_row(
+    tenant_id: str, anomaly_id: str, anomaly: CheckedAnomaly, now: datetime
+) -> dict[str, Any]:
+    """Return the column values of a new open anomaly, first and last detected at once."""
+    return {
+        "tenant_id": tenant_id,
+        "id": anomaly_id,
+        **_stored_values(anomaly),
+        "first_detected_at": anomaly.detected_at,
+        "last_detected_at": anomaly.detected_at,
+        "resolved": False,
+        "resolved_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
 
-    The open row changes only for a detection that is not older than its last
-    one and that brings a different value. A ``None`` incident id keeps the
+
+def key_of(anomaly: CheckedAnomaly) -> AnomalyKey:
+    """Return the stored open-row key of a checked anomaly."""
+    values = _stored_values(anomaly)
+    return (
+        values["anomaly_type"],
+        values["entity_type"],
+        values["entity_key"],
+        values["budget_period"],
+        values["period_start"],
+    )
+
+
+def row_key(row: Row[Any]) -> AnomalyKey:
+    """Return the open-row key of a stored anomaly."""
+    return (row.anomaly_type, row.entity_type, row.entity_key, row.budget_period, row.period_start)
+
+
+def upsert_anomalies(dialect: DialectHooks) -> ReturningInsert[Any]:
+    """Build the upsert of detections into the open anomaly of each key.
+
+    Run it with a list of ``anomaly_row`` values with distinct keys, because
+    Postgres rejects a statement that would update one row twice. The open
+    row changes only for a detection that is not older than its last one and
+    that brings a different value, so the statement returns the created and
+    updated rows but not the unchanged ones. A ``None`` incident id keeps the
     stored link.
     """
-    insert = dialect.insert(_table).values(
-        tenant_id=tenant_id,
-        id=anomaly_id,
-        **_stored_values(anomaly),
-        first_detected_at=anomaly.detected_at,
-        last_detected_at=anomaly.detected_at,
-        resolved=False,
-        resolved_at=None,
-        created_at=now,
-        updated_at=now,
-    )
+    insert = dialect.insert(_table)
     excluded = insert.excluded
 
     replaced = {name: excluded[name] for name in REPLACED_COLUMNS}
@@ -150,11 +186,10 @@ def upsert_anomaly(
     ).returning(*_table.c)
 
 
-def select_open_anomaly(tenant_id: str, anomaly: CheckedAnomaly) -> Select[Any]:
-    """Select the open anomaly of a detection's key through the partial index of open rows."""
-    values = _stored_values(anomaly)
-    key = [column == values[column.name] for column in _OPEN_KEY[1:]]
-    return select(_table).where(_table.c.tenant_id == tenant_id, *key, _open_flag())
+def select_open_anomalies(tenant_id: str, keys: Sequence[AnomalyKey]) -> Select[Any]:
+    """Select the open anomalies of some keys through the partial index of open rows."""
+    statement = rows_with_keys(_table, _OPEN_KEY[1:], keys, "anomaly_keys")
+    return statement.where(_table.c.tenant_id == tenant_id, _open_flag())
 
 
 def select_anomaly(tenant_id: str, anomaly_id: str) -> Select[Any]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 from analytics.adapters.sql import anomalies, breaches, cost_rows, drift_trackers
 from analytics.adapters.sql.session import SqlSession
@@ -26,15 +27,51 @@ from analytics.domain import (
 from analytics.ports.errors import BackendUnavailable, NotFound
 from analytics.ports.validation import anomalies as check
 from analytics.ports.validation import common
-from analytics.ports.validation.anomalies import CheckedAnomaly, CheckedObservation, EntityRef
+from analytics.ports.validation.anomalies import (
+    CheckedAnomaly,
+    CheckedBreach,
+    CheckedObservation,
+    EntityRef,
+)
 
 # Another unit of work can resolve or deactivate the conflicting row between the
 # insert and the read that follows it. The insert and the read then run again.
 _UPSERT_ATTEMPTS = 3
 
 
+KeyT = TypeVar("KeyT", bound=Hashable)
+ItemT = TypeVar("ItemT")
+RecordT = TypeVar("RecordT")
+
+
 def _outcome(row_id: str, new_id: str) -> WriteOutcome:
     return WriteOutcome.CREATED if row_id == new_id else WriteOutcome.UPDATED
+
+
+def _first_per_key(items: Sequence[ItemT], key_of: Callable[[ItemT], KeyT]) -> dict[KeyT, ItemT]:
+    """Return the first item of each key, in the order the keys first occur."""
+    first: dict[KeyT, ItemT] = {}
+    for item in items:
+        first.setdefault(key_of(item), item)
+    return first
+
+
+def _in_input_order(
+    items: Sequence[ItemT],
+    key_of: Callable[[ItemT], KeyT],
+    results: Mapping[KeyT, WriteResult[RecordT]],
+) -> list[WriteResult[RecordT]]:
+    """Return each item's result, ``unchanged`` for an item whose key occurred before."""
+    ordered: list[WriteResult[RecordT]] = []
+    seen: set[KeyT] = set()
+    for item in items:
+        key = key_of(item)
+        result = results[key]
+        if key in seen:
+            result = WriteResult(record=result.record, outcome=WriteOutcome.UNCHANGED)
+        seen.add(key)
+        ordered.append(result)
+    return ordered
 
 
 class SqlAnomalyBookkeeping:
@@ -69,23 +106,63 @@ class SqlAnomalyBookkeeping:
         tenant = common.tenant(tenant_id)
         checked = check.new_breach(breach)
 
-        breach_id = self._session.new_id("bh")
-        statement = breaches.upsert_breach(
-            self._session.dialect, tenant, breach_id, checked, self._session.now()
-        )
-        async with self._session.atomic():
-            row = await self._session.fetch_optional(statement)
-            if row is None:
-                stored = await self._session.fetch_one(
-                    breaches.select_breach(
-                        tenant, checked.entity, checked.breach_type, checked.breach_date
-                    )
-                )
-                return WriteResult(
-                    record=breaches.to_breach(stored), outcome=WriteOutcome.UNCHANGED
-                )
+        (result,) = await self._store_breaches(tenant, [checked])
+        return result
 
-        return WriteResult(record=breaches.to_breach(row), outcome=_outcome(row.id, breach_id))
+    async def insert_breach_histories(
+        self,
+        tenant_id: str,
+        *,
+        breaches: Sequence[NewBreach],
+    ) -> list[WriteResult[BreachRecord]]:
+        tenant = common.tenant(tenant_id)
+        checked = check.new_breaches(breaches)
+        if not checked:
+            return []
+
+        return await self._store_breaches(tenant, checked)
+
+    async def _store_breaches(
+        self, tenant: str, items: Sequence[CheckedBreach]
+    ) -> list[WriteResult[BreachRecord]]:
+        """Record each key's breach, all keys in one upsert.
+
+        Items of one key carry equal values (the validation checks it), so the
+        first one is written and the later ones are reported ``unchanged``.
+        """
+        first_items = _first_per_key(items, breaches.key_of)
+        async with self._session.atomic():
+            results = await self._upsert_breaches(tenant, sorted(first_items), first_items)
+        return _in_input_order(items, breaches.key_of, results)
+
+    async def _upsert_breaches(
+        self,
+        tenant: str,
+        keys: Sequence[breaches.BreachKey],
+        items: Mapping[breaches.BreachKey, CheckedBreach],
+    ) -> dict[breaches.BreachKey, WriteResult[BreachRecord]]:
+        """Run the upsert for some keys and read the rows that it left unchanged."""
+        new_ids = {key: self._session.new_id("bh") for key in keys}
+        now = self._session.now()
+        rows = [breaches.breach_row(tenant, new_ids[key], items[key], now) for key in keys]
+
+        statement = breaches.upsert_breaches(self._session.dialect)
+        returned = (await self._session.execute(statement, rows)).all()
+        results: dict[breaches.BreachKey, WriteResult[BreachRecord]] = {}
+        for row in returned:
+            key = breaches.row_key(row)
+            outcome = _outcome(row.id, new_ids[key])
+            results[key] = WriteResult(record=breaches.to_breach(row), outcome=outcome)
+
+        # A row is never deleted, so every key that the upsert skipped is stored.
+        unchanged = [key for key in keys if key not in results]
+        if unchanged:
+            stored = await self._session.fetch_all(breaches.select_breaches(tenant, unchanged))
+            for row in stored:
+                results[breaches.row_key(row)] = WriteResult(
+                    record=breaches.to_breach(row), outcome=WriteOutcome.UNCHANGED
+                )
+        return results
 
     async def fetch_consecutive_breaches(
         self,
@@ -275,33 +352,78 @@ class SqlAnomalyBookkeeping:
         tenant = common.tenant(tenant_id)
         checked = check.new_anomaly(anomaly)
 
+        (result,) = await self._store_detections(tenant, [checked])
+        return result
+
+    async def upsert_anomalies(
+        self,
+        tenant_id: str,
+        *,
+        anomalies: Sequence[NewAnomaly],
+    ) -> list[WriteResult[CostAnomaly]]:
+        tenant = common.tenant(tenant_id)
+        checked = check.new_anomalies(anomalies)
+        if not checked:
+            return []
+
+        return await self._store_detections(tenant, checked)
+
+    async def _store_detections(
+        self, tenant: str, items: Sequence[CheckedAnomaly]
+    ) -> list[WriteResult[CostAnomaly]]:
+        """Store each key's detection in its open anomaly, all keys in one upsert.
+
+        Items of one key carry equal values (the validation checks it), so the
+        first one is written and the later ones are reported ``unchanged``. A
+        key whose open row was resolved between the upsert and the read that
+        follows it is written again.
+        """
+        first_items = _first_per_key(items, anomalies.key_of)
+        results: dict[anomalies.AnomalyKey, WriteResult[CostAnomaly]] = {}
+        pending = sorted(first_items)
         async with self._session.atomic():
             for _ in range(_UPSERT_ATTEMPTS):
-                result = await self._store_detection(tenant, checked)
-                if result is not None:
-                    return result
-        raise BackendUnavailable(
-            "the open anomaly changed during every upsert attempt, so retry the call",
-            retryable=True,
-        )
-
-    async def _store_detection(
-        self, tenant: str, anomaly: CheckedAnomaly
-    ) -> WriteResult[CostAnomaly] | None:
-        anomaly_id = self._session.new_id("ca")
-        statement = anomalies.upsert_anomaly(
-            self._session.dialect, tenant, anomaly_id, anomaly, self._session.now()
-        )
-        row = await self._session.fetch_optional(statement)
-        if row is not None:
-            return WriteResult(
-                record=anomalies.to_anomaly(row), outcome=_outcome(row.id, anomaly_id)
+                results.update(await self._upsert_open(tenant, pending, first_items))
+                pending = [key for key in pending if key not in results]
+                if not pending:
+                    return _in_input_order(items, anomalies.key_of, results)
+            raise BackendUnavailable(
+                "the open anomaly changed during every upsert attempt, so retry the call",
+                retryable=True,
             )
 
-        stored = await self._session.fetch_optional(anomalies.select_open_anomaly(tenant, anomaly))
-        if stored is None:
-            return None
-        return WriteResult(record=anomalies.to_anomaly(stored), outcome=WriteOutcome.UNCHANGED)
+    async def _upsert_open(
+        self,
+        tenant: str,
+        keys: Sequence[anomalies.AnomalyKey],
+        items: Mapping[anomalies.AnomalyKey, CheckedAnomaly],
+    ) -> dict[anomalies.AnomalyKey, WriteResult[CostAnomaly]]:
+        """Run the upsert for some keys and read their open rows that it left unchanged.
+
+        A key is missing from the result when it has no open row after the upsert.
+        """
+        new_ids = {key: self._session.new_id("ca") for key in keys}
+        now = self._session.now()
+        rows = [anomalies.anomaly_row(tenant, new_ids[key], items[key], now) for key in keys]
+
+        statement = anomalies.upsert_anomalies(self._session.dialect)
+        returned = (await self._session.execute(statement, rows)).all()
+        results: dict[anomalies.AnomalyKey, WriteResult[CostAnomaly]] = {}
+        for row in returned:
+            key = anomalies.row_key(row)
+            outcome = _outcome(row.id, new_ids[key])
+            results[key] = WriteResult(record=anomalies.to_anomaly(row), outcome=outcome)
+
+        unchanged = [key for key in keys if key not in results]
+        if unchanged:
+            stored = await self._session.fetch_all(
+                anomalies.select_open_anomalies(tenant, unchanged)
+            )
+            for row in stored:
+                results[anomalies.row_key(row)] = WriteResult(
+                    record=anomalies.to_anomaly(row), outcome=WriteOutcome.UNCHANGED
+                )
+        return results
 
     async def list_anomalies(
         self,

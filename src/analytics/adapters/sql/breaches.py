@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -11,12 +11,16 @@ from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.sql.dml import ReturningInsert
 
 from analytics.adapters.sql.dialect import DialectHooks
+from analytics.adapters.sql.key_lists import rows_with_keys
 from analytics.adapters.sql.schema import NO_ENTITY, cost_breach_history
 from analytics.domain import BreachRecord, BreachType, EntityType
 from analytics.domain.money import e6_to_decimal, nanos_to_usd
 from analytics.ports.validation.anomalies import CheckedBreach, EntityRef
 
 MEASURED_COLUMNS = ("deviation_pct_e6", "current_value_nanos", "baseline_value_nanos")
+
+BreachKey = tuple[str, str, str, date]
+"""A breach row's key as stored: entity type, entity key, breach type and day."""
 
 _table = cost_breach_history
 _KEY_COLUMNS = [
@@ -47,23 +51,50 @@ def select_breach(
     return select(_table).where(*conditions, _table.c.breach_date == day)
 
 
-def upsert_breach(
-    dialect: DialectHooks, tenant_id: str, breach_id: str, breach: CheckedBreach, now: datetime
-) -> ReturningInsert[Any]:
-    """Build the insert that records a breach, replacing the measured values when they differ."""
-    insert = dialect.insert(_table).values(
-        tenant_id=tenant_id,
-        id=breach_id,
-        entity_type=breach.entity.entity_type.value,
-        entity_key=breach.entity.entity_key,
-        breach_type=breach.breach_type.value,
-        breach_date=breach.breach_date,
-        deviation_pct_e6=breach.deviation_pct_e6,
-        current_value_nanos=breach.current_value_nanos,
-        baseline_value_nanos=breach.baseline_value_nanos,
-        created_at=now,
-        updated_at=now,
+def breach_row(
+    tenant_id: str, breach_id: str, breach: CheckedBreach, now: datetime
+) -> dict[str, Any]:
+    """Return the column values of a new breach row, created and updated at ``now``."""
+    return {
+        "tenant_id": tenant_id,
+        "id": breach_id,
+        "entity_type": breach.entity.entity_type.value,
+        "entity_key": breach.entity.entity_key,
+        "breach_type": breach.breach_type.value,
+        "breach_date": breach.breach_date,
+        "deviation_pct_e6": breach.deviation_pct_e6,
+        "current_value_nanos": breach.current_value_nanos,
+        "baseline_value_nanos": breach.baseline_value_nanos,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def key_of(breach: CheckedBreach) -> BreachKey:
+    """Return the stored key of a checked breach."""
+    entity = breach.entity
+    return (
+        entity.entity_type.value,
+        entity.entity_key,
+        breach.breach_type.value,
+        breach.breach_date,
     )
+
+
+def row_key(row: Row[Any]) -> BreachKey:
+    """Return the key of a stored breach row."""
+    return (row.entity_type, row.entity_key, row.breach_type, row.breach_date)
+
+
+def upsert_breaches(dialect: DialectHooks) -> ReturningInsert[Any]:
+    """Build the upsert of breach rows, to run with a list of ``breach_row`` values.
+
+    A stored key gets the new measured values only when they differ, so the
+    statement returns the created and updated rows but not the unchanged ones.
+    The rows must have distinct keys, because Postgres rejects a statement that
+    would update one row twice.
+    """
+    insert = dialect.insert(_table)
     excluded = insert.excluded
 
     replaced = {name: excluded[name] for name in MEASURED_COLUMNS}
@@ -73,6 +104,12 @@ def upsert_breach(
         set_={**replaced, "updated_at": excluded.updated_at},
         where=differs,
     ).returning(*_table.c)
+
+
+def select_breaches(tenant_id: str, keys: Sequence[BreachKey]) -> Select[Any]:
+    """Select the breach rows of some stored keys."""
+    statement = rows_with_keys(_table, _KEY_COLUMNS[1:], keys, "breach_keys")
+    return statement.where(_table.c.tenant_id == tenant_id)
 
 
 def look_back_start(day: date, max_days: int) -> date:

@@ -27,7 +27,7 @@ from analytics.domain.detection import (
 )
 from analytics.domain.time import Clock
 from analytics.engines.anomalies import drift as drift_rule
-from analytics.engines.anomalies import spikes
+from analytics.engines.anomalies import spikes, writes
 from analytics.engines.anomalies.budgets import (
     BudgetCheck,
     check_budgets,
@@ -149,8 +149,19 @@ class _Detection:
         budget_spend = await read_budget_spend(self.reader, inputs.budgets, inputs.tenant_today_usd)
 
         checks = self._check_spikes(inputs)
-        await spikes.record_breaches(self.uow, self.tenant_id, checks, self.windows.day)
-        drift = await self._apply_drift(inputs)
+        drift_check = self._check_drift(inputs)
+        # The spike streak reads below count D, so D's breach rows are written first.
+        breaches = spikes.breaches_of(checks, self.windows.day)
+        breaches += drift_rule.breaches_of(drift_check, inputs.drift_tracker, self.windows.day)
+        await writes.record_breaches(self.uow, self.tenant_id, breaches)
+        drift = await drift_rule.apply_drift(
+            self.uow,
+            self.tenant_id,
+            drift_check,
+            inputs.drift_tracker,
+            self.windows.day,
+            self.settings,
+        )
         episodes = await self._spike_episodes(checks)
         budget_checks = check_budgets(inputs.budgets, budget_spend, self.windows, self.settings)
         for budget_check in budget_checks:
@@ -295,12 +306,10 @@ class _Detection:
 
     # Drift.
 
-    async def _apply_drift(self, inputs: DetectionInputs) -> drift_rule.DriftResult:
+    def _check_drift(self, inputs: DetectionInputs) -> drift_rule.DriftCheck:
         check = drift_rule.check_drift(inputs.drift_rolling, inputs.drift_baseline, self.settings)
         drift_rule.log_check(self.tenant_id, check)
-        return await drift_rule.apply_drift(
-            self.uow, self.tenant_id, check, inputs.drift_tracker, self.windows.day, self.settings
-        )
+        return check
 
     async def _drift_findings(self, drift: drift_rule.DriftResult) -> list[NewAnomaly]:
         if drift.verdict is not Verdict.ANOMALY:
@@ -324,6 +333,9 @@ class _Detection:
         resolved = await self.reader.resolved_anomalies(self.now)
         suppressing = {anomaly_key(anomaly) for anomaly in resolved if self._suppresses(anomaly)}
 
+        to_store = [finding for finding in findings if anomaly_key(finding) not in suppressing]
+        results = iter(await writes.store_anomalies(self.uow, self.tenant_id, to_store))
+
         detected = []
         for finding in findings:
             if anomaly_key(finding) in suppressing:
@@ -331,7 +343,7 @@ class _Detection:
                     DetectedAnomaly(anomaly=finding, outcome=DetectionOutcome.SUPPRESSED)
                 )
                 continue
-            result = await self.uow.cost_anomalies.upsert_anomaly(self.tenant_id, anomaly=finding)
+            result = next(results)
             outcome = DetectionOutcome(result.outcome.value)
             detected.append(DetectedAnomaly(anomaly=result.record, outcome=outcome))
         return detected

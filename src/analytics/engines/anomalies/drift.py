@@ -103,6 +103,16 @@ def check_drift(
     return DriftCheck(rolling, baseline, verdict, drift_ratio)
 
 
+def breaches_of(check: DriftCheck, tracker: DriftTracker | None, day: date) -> list[NewBreach]:
+    """Return the breach row of ``D`` when it drifts and the tracker may record it, else ``[]``.
+
+    These are exactly the days on which ``apply_drift`` starts or continues the tracker.
+    """
+    if not check.drifting or _is_stale(tracker, day):
+        return []
+    return [_breach_of(check, day)]
+
+
 async def apply_drift(
     uow: UnitOfWork,
     tenant_id: str,
@@ -111,18 +121,18 @@ async def apply_drift(
     day: date,
     settings: AnomalySettings,
 ) -> DriftResult:
-    """Record the drift check of ``D`` in the tenant's tracker and breach history.
+    """Record the drift check of ``D`` in the tenant's drift tracker.
 
     Insufficient history leaves the tracker alone. A drifting day starts or
-    continues the tracker and gets a breach row. The port counts a same-day
-    re-run once and restarts the count after a missed day. A normal day ends
-    the tracker.
+    continues the tracker, and its breach row comes from ``breaches_of``. The
+    port counts a same-day re-run once and restarts the count after a missed
+    day. A normal day ends the tracker.
     A tracker already checked after ``D`` is never touched.
     """
     if check.verdict is Verdict.INSUFFICIENT_HISTORY:
         return DriftResult(check, check.verdict, tracker)
 
-    stale = tracker is not None and tracker.last_check_date > day
+    stale = _is_stale(tracker, day)
     if not check.drifting:
         if tracker is not None and not stale:
             await uow.cost_anomalies.reset_drift_tracking(
@@ -136,9 +146,12 @@ async def apply_drift(
         return DriftResult(check, None, tracker)
 
     observed = await _observe(uow, tenant_id, check, tracker, day)
-    await uow.cost_anomalies.insert_breach_history(tenant_id, breach=_breach_of(check, day))
     raised = observed.drift_days_count >= settings.drift_consecutive_days
     return DriftResult(check, Verdict.ANOMALY if raised else Verdict.BREACH_PENDING, observed)
+
+
+def _is_stale(tracker: DriftTracker | None, day: date) -> bool:
+    return tracker is not None and tracker.last_check_date > day
 
 
 async def _observe(

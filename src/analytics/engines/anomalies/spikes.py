@@ -24,7 +24,6 @@ from analytics.domain import (
 from analytics.domain.detection import Verdict
 from analytics.engines.anomalies.numbers import deviation_from_ratio, ratio
 from analytics.engines.settings import MAX_STREAK_DAYS, AnomalySettings, SpikeDenominator
-from analytics.ports import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -127,13 +126,9 @@ def breach_of(check: SpikeCheck, day: date) -> NewBreach:
     )
 
 
-async def record_breaches(
-    uow: UnitOfWork, tenant_id: str, checks: Iterable[SpikeCheck], day: date
-) -> None:
-    """Write one spike breach row per breaching check; a re-run leaves them unchanged."""
-    for check in checks:
-        if check.breaches:
-            await uow.cost_anomalies.insert_breach_history(tenant_id, breach=breach_of(check, day))
+def breaches_of(checks: Iterable[SpikeCheck], day: date) -> list[NewBreach]:
+    """Return one spike breach row per breaching check."""
+    return [breach_of(check, day) for check in checks if check.breaches]
 
 
 def decide_episode(

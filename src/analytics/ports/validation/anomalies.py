@@ -9,10 +9,12 @@ nano-dollars, percentages in integer millionths and UTC instants.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from analytics.domain import (
     AnomalySeverity,
@@ -36,11 +38,34 @@ MAX_BREACH_COUNT = 366
 MAX_LOOK_BACK_DAYS = 366
 MAX_BUDGET_LIST = 10_000
 MAX_ANOMALY_LIST = 1000
+MAX_BATCH = 1000
 
 MAX_OBSERVED_USD = Decimal("9223372036.854775807")
 """Largest observed spend or average, the BIGINT range of nano-dollars in which sums are exact."""
 
 BUDGET_ANOMALY_TYPES = frozenset({AnomalyType.BUDGET_WARNING, AnomalyType.BUDGET_EXCEEDED})
+
+# The stored values that two batch items of one key must share, each with the
+# input field it comes from, in field order.
+_BREACH_VALUES = (
+    ("deviation_pct_e6", "deviation_pct"),
+    ("current_value_nanos", "current_value_usd"),
+    ("baseline_value_nanos", "baseline_value_usd"),
+)
+_ANOMALY_VALUES = (
+    ("severity", "severity"),
+    ("detected_at", "detected_at"),
+    ("current_value_nanos", "current_value_usd"),
+    ("expected_value_nanos", "expected_value_usd"),
+    ("deviation_pct_e6", "deviation_pct"),
+    ("threshold_pct_e6", "threshold_pct"),
+    ("breach_count", "breach_count"),
+    ("derived_cause", "derived_cause"),
+    ("message", "message"),
+    ("budget_id", "budget_id"),
+    ("incident_id", "incident_id"),
+    ("metadata", "metadata"),
+)
 
 
 @dataclass(frozen=True)
@@ -123,6 +148,16 @@ def new_breach(value: object, field: str = "breach") -> CheckedBreach:
     )
 
 
+def new_breaches(values: object) -> list[CheckedBreach]:
+    """Check a batch of at most 1,000 breaches, where items of one key must be equal."""
+    return _checked_batch("breaches", values, NewBreach, new_breach, breach_key, _BREACH_VALUES)
+
+
+def breach_key(breach: CheckedBreach) -> tuple[EntityRef, BreachType, date]:
+    """Return the key of a breach row: entity, breach type and day."""
+    return (breach.entity, breach.breach_type, breach.breach_date)
+
+
 def drift_observation(value: object, field: str = "observation") -> CheckedObservation:
     """Check a ``DriftObservation`` argument and return its stored values."""
     common.model_instance(field, value, DriftObservation)
@@ -172,6 +207,77 @@ def new_anomaly(value: object, field: str = "anomaly") -> CheckedAnomaly:
         ),
         metadata=common.optional_json_object(f"{field}.metadata", value.metadata),
     )
+
+
+def new_anomalies(values: object) -> list[CheckedAnomaly]:
+    """Check a batch of at most 1,000 anomalies, where items of one key must be equal."""
+    return _checked_batch(
+        "anomalies", values, NewAnomaly, new_anomaly, anomaly_key, _ANOMALY_VALUES
+    )
+
+
+def anomaly_key(
+    anomaly: CheckedAnomaly,
+) -> tuple[AnomalyType, EntityRef, BudgetPeriod | None, date]:
+    """Return the key of an unresolved anomaly: type, entity, budget period and period start."""
+    return (anomaly.anomaly_type, anomaly.entity, anomaly.budget_period, anomaly.period_start)
+
+
+CheckedT = TypeVar("CheckedT", CheckedBreach, CheckedAnomaly)
+
+
+def _checked_batch(
+    field: str,
+    values: object,
+    model: type[Any],
+    check_item: Callable[[object, str], CheckedT],
+    key: Callable[[CheckedT], Hashable],
+    compared: Sequence[tuple[str, str]],
+) -> list[CheckedT]:
+    """Check every item of a batch and that a repeated key repeats the same values.
+
+    The lowest index with a broken rule is reported, as ``<field>[i].<name>``.
+    """
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise InvalidInput(field, values, f"must be a list of {model.__name__}")
+    if len(values) > MAX_BATCH:
+        raise InvalidInput(field, f"<{len(values)} items>", f"must hold at most {MAX_BATCH} items")
+
+    checked: list[CheckedT] = []
+    first_of_key: dict[Hashable, int] = {}
+    for index, value in enumerate(values):
+        item = check_item(value, f"{field}[{index}]")
+        first = first_of_key.setdefault(key(item), index)
+        if first != index:
+            _require_same_values(field, index, item, first, checked[first], value, compared)
+        checked.append(item)
+    return checked
+
+
+def _require_same_values(
+    field: str,
+    index: int,
+    item: object,
+    first: int,
+    earlier: object,
+    value: object,
+    compared: Sequence[tuple[str, str]],
+) -> None:
+    for stored_name, input_name in compared:
+        if _comparable(getattr(item, stored_name)) != _comparable(getattr(earlier, stored_name)):
+            raise InvalidInput(
+                f"{field}[{index}].{input_name}",
+                getattr(value, input_name),
+                f"differs from {field}[{first}], which has the same key, so send one item per "
+                "key or make separate calls in the order the changes apply",
+            )
+
+
+def _comparable(value: object) -> object:
+    # JSON compares as canonical text, so that 1 and True, equal in Python, differ.
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return value
 
 
 def budget_period(field: str, anomaly_type: AnomalyType, value: object) -> BudgetPeriod | None:
