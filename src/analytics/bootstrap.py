@@ -109,9 +109,19 @@ class Store:
         """The backend's dialect name: ``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        """Return a new unit of work; enter it with ``async with``."""
-        return SqlUnitOfWork(self.engine, self.backend, self._clock, self._id_factory)
+    def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """Return a new unit of work; enter it with ``async with``.
+
+        With ``read_only=True`` the transaction only reads: writes raise
+        ``ReadOnlyUnitOfWork``, and on SQLite it does not wait for a writer.
+        """
+        return SqlUnitOfWork(
+            self.engine, self.backend, self._clock, self._id_factory, read_only=read_only
+        )
+
+    def read_only_unit_of_work(self) -> SqlUnitOfWork:
+        """Return a new read-only unit of work, for engines that take a factory."""
+        return self.unit_of_work(read_only=True)
 
     async def close(self) -> None:
         """Close every pooled connection."""

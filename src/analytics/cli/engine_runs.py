@@ -38,9 +38,16 @@ def require_tenants(context: CliContext) -> list[str]:
 
 
 async def run_per_tenant(
-    context: CliContext, tenants: Sequence[str], call: TenantCall[ResultT]
+    context: CliContext,
+    tenants: Sequence[str],
+    call: TenantCall[ResultT],
+    *,
+    read_only: bool = False,
 ) -> list[ResultT]:
     """Open the migrated store and run ``call`` for each tenant in turn, in order.
+
+    With ``read_only`` the call gets read-only units of work, which on SQLite
+    read a snapshot instead of waiting for a running ingest.
 
     Errors of the package pass through for ``run_async`` to report. Any other
     exception becomes a ``FatalError`` (exit code 3) whose traceback is logged
@@ -48,7 +55,8 @@ async def run_per_tenant(
     """
     store = await open_migrated_store(context)
     try:
-        return [await guarded(call(store.unit_of_work, tenant)) for tenant in tenants]
+        factory = store.read_only_unit_of_work if read_only else store.unit_of_work
+        return [await guarded(call(factory, tenant)) for tenant in tenants]
     finally:
         await store.close()
 

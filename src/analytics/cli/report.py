@@ -108,7 +108,7 @@ def report(
             tenant, start=start, end=end, unit=BucketUnit(unit), top=top
         )
 
-    results = run_async(context, run_per_tenant(context, tenants, usage))
+    results = run_async(context, run_per_tenant(context, tenants, usage, read_only=True))
     print_reports(context, results, view)
 
 

@@ -20,6 +20,7 @@ from analytics.ports.errors import (
     ConflictReason,
     InvalidInput,
     NotFound,
+    ReadOnlyUnitOfWork,
 )
 from analytics.ports.pattern_detection import PatternDetectionDriver
 from analytics.ports.predictions import PredictionDriver
@@ -60,6 +61,7 @@ __all__ = [
     "NotFound",
     "PatternDetectionDriver",
     "PredictionDriver",
+    "ReadOnlyUnitOfWork",
     "RunWriteDriver",
     "UnitOfWork",
     "UnitOfWorkFactory",

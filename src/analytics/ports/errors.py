@@ -100,6 +100,16 @@ class BackendUnavailable(AnalyticsError):
         super().__init__(message)
 
 
+class ReadOnlyUnitOfWork(AnalyticsError):
+    """A write was called in a unit of work opened read-only; nothing was sent to the database."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this unit of work is read-only, so writes are rejected; "
+            "open one with unit_of_work() to write"
+        )
+
+
 class CapabilityNotSupported(AnalyticsError):
     """The backend lacks a feature the package needs; raised by ``open_store``."""
 
@@ -116,4 +126,5 @@ __all__ = [
     "ConflictReason",
     "InvalidInput",
     "NotFound",
+    "ReadOnlyUnitOfWork",
 ]

@@ -12,14 +12,19 @@ from typing import Any
 from sqlalchemy import Executable, Row
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import UpdateBase
 
 from analytics.adapters.sql.dialect import DialectHooks
 from analytics.adapters.sql.errors import translate_errors
 from analytics.domain.time import Clock
+from analytics.ports.errors import ReadOnlyUnitOfWork
 
 logger = logging.getLogger(__name__)
 
 IdFactory = Callable[[], str]
+
+READ_ONLY_OPTION = "analytics_read_only"
+"""Connection execution option that makes the SQLite adapter begin a read-only transaction."""
 
 
 def uuid4_hex() -> str:
@@ -32,7 +37,8 @@ class SqlSession:
 
     Ports never commit, because the unit of work owns the transaction.
     ``atomic`` runs a write inside a savepoint so a failed write leaves the
-    transaction usable.
+    transaction usable. In a read-only session ``atomic`` and any INSERT,
+    UPDATE or DELETE raise ``ReadOnlyUnitOfWork`` before reaching the database.
     """
 
     def __init__(
@@ -41,9 +47,12 @@ class SqlSession:
         dialect: DialectHooks,
         clock: Clock,
         id_factory: IdFactory,
+        *,
+        read_only: bool = False,
     ) -> None:
         self.connection = connection
         self.dialect = dialect
+        self.read_only = read_only
         self._clock = clock
         self._id_factory = id_factory
 
@@ -57,6 +66,8 @@ class SqlSession:
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         """Run one statement and translate driver errors into port errors."""
+        if self.read_only and isinstance(statement, UpdateBase):
+            raise ReadOnlyUnitOfWork()
         started = time.perf_counter()
         with translate_errors():
             result = await self.connection.execute(statement, parameters)
@@ -81,6 +92,8 @@ class SqlSession:
     @asynccontextmanager
     async def atomic(self) -> AsyncIterator[None]:
         """Run a block in a savepoint, which is rolled back before any error propagates."""
+        if self.read_only:
+            raise ReadOnlyUnitOfWork()
         with translate_errors():
             savepoint = await self.connection.begin_nested()
         try:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from analytics.adapters.sql.dialect import DialectHooks
 from analytics.adapters.sql.errors import translate_errors
-from analytics.adapters.sql.session import IdFactory, SqlSession
+from analytics.adapters.sql.session import READ_ONLY_OPTION, IdFactory, SqlSession
 from analytics.domain.time import Clock
 from analytics.ports import (
     AnalyticsReadDriver,
@@ -45,6 +45,11 @@ class SqlUnitOfWork:
     Entering begins the transaction; leaving commits when the block ends
     normally and rolls back when it raises. The exception is never suppressed.
     A unit of work is entered once and serves one caller at a time.
+
+    A read-only unit of work begins ``BEGIN READ ONLY`` on Postgres and
+    ``BEGIN DEFERRED`` under ``PRAGMA query_only`` on SQLite, where it reads a
+    snapshot without waiting for a writer's lock. Its write methods raise
+    ``ReadOnlyUnitOfWork`` and send nothing.
     """
 
     analytics_reads: AnalyticsReadDriver
@@ -55,8 +60,15 @@ class SqlUnitOfWork:
     run_writes: RunWriteDriver
 
     def __init__(
-        self, engine: AsyncEngine, backend: BackendPorts, clock: Clock, id_factory: IdFactory
+        self,
+        engine: AsyncEngine,
+        backend: BackendPorts,
+        clock: Clock,
+        id_factory: IdFactory,
+        *,
+        read_only: bool = False,
     ) -> None:
+        self.read_only = read_only
         self._engine = engine
         self._backend = backend
         self._clock = clock
@@ -72,6 +84,8 @@ class SqlUnitOfWork:
         with translate_errors():
             self._connection = await self._engine.connect()
             try:
+                if self.read_only:
+                    await self._connection.execution_options(**_read_only_options(self._engine))
                 self._transaction = await self._connection.begin()
             except BaseException:
                 await self._connection.close()
@@ -80,7 +94,13 @@ class SqlUnitOfWork:
         return self
 
     def _bind_ports(self, connection: AsyncConnection) -> None:
-        session = SqlSession(connection, self._backend.dialect, self._clock, self._id_factory)
+        session = SqlSession(
+            connection,
+            self._backend.dialect,
+            self._clock,
+            self._id_factory,
+            read_only=self.read_only,
+        )
         self.analytics_reads = self._backend.analytics_reads(session)
         self.cost_anomalies = self._backend.cost_anomalies(session)
         self.cost_writes = self._backend.cost_writes(session)
@@ -119,3 +139,11 @@ class SqlUnitOfWork:
             await connection.close()
         except Exception:
             logger.warning("closing the connection of a unit of work failed", exc_info=True)
+
+
+def _read_only_options(engine: AsyncEngine) -> dict[str, bool]:
+    # SQLAlchemy resets postgresql_readonly when the connection returns to the
+    # pool; the SQLite begin hook switches query_only back for the next writer.
+    if engine.dialect.name == "postgresql":
+        return {"postgresql_readonly": True}
+    return {READ_ONLY_OPTION: True}
