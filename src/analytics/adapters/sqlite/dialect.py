@@ -18,4 +18,7 @@ class SqliteDialect:
 
     def epoch_seconds(self, column: ColumnElement[object]) -> ColumnElement[int]:
         # Instants are stored as UTC text, so '%s' reads them as UTC: no zone is applied.
-        return cast(func.strftime("%s", column), BigInteger)
+        # SQLite's date functions keep whole milliseconds (checked on 3.40.1), so
+        # strftime turns 12:59:59.9995 into 13:00:00. Only the text up to the whole
+        # second, its first 19 characters, is parsed.
+        return cast(func.strftime("%s", func.substr(column, 1, 19)), BigInteger)
