@@ -21,7 +21,14 @@ from analytics import migrations
 from analytics.adapters.postgres.dialect import PostgresDialect
 from analytics.adapters.sql.analytics_reads import COST_SERIES, RUN_SERIES, TRACE_SERIES
 from analytics.adapters.sql.breakdowns import breakdown_statement
+from analytics.adapters.sql.cost_rollups import (
+    FEATURE_LEVELS,
+    MODEL_LEVELS,
+    Rollup,
+    rebuild_cost_rollups,
+)
 from analytics.adapters.sql.dialect import DialectHooks
+from analytics.adapters.sql.rollup_reads import rollup_breakdown_statement
 from analytics.adapters.sql.schema import cost_records, runs, traces
 from analytics.adapters.sql.series import SeriesSource, series_statement
 from analytics.adapters.sqlite.dialect import SqliteDialect
@@ -182,3 +189,39 @@ async def test_breakdown_plan(filled_database: EmptyDatabase, key: Column[Any]) 
     plan = await _plan(filled_database, breakdown_statement(key, query))
 
     _assert_range_scan(filled_database, plan, cost_records, "occurred_at")
+
+
+def _assert_key_range_scan(database: EmptyDatabase, plan: str, rollup: Rollup) -> None:
+    table = rollup.table.name
+    period = rollup.period_column
+    if database.name == "sqlite":
+        # A WITHOUT ROWID table is stored in its primary key, and any other
+        # table has an automatic index for its primary key.
+        key = f"INDEX sqlite_autoindex_{table}_1"
+        if rollup.table.dialect_options["sqlite"]["with_rowid"] is False:
+            key = "PRIMARY KEY"
+        expected = f"SEARCH {table} USING {key} (tenant_id=? AND {period}>? AND {period}<?)"
+        assert expected in plan, plan
+        return
+    assert f"pk_{table}" in plan, plan
+    assert f"Seq Scan on {table}" not in plan, plan
+
+
+@pytest.mark.parametrize("levels", [MODEL_LEVELS, FEATURE_LEVELS], ids=["model", "feature"])
+async def test_rollup_breakdown_plan(
+    filled_database: EmptyDatabase, levels: tuple[Rollup, ...]
+) -> None:
+    await rebuild_cost_rollups(filled_database.engine, DIALECTS[filled_database.name])
+    async with filled_database.engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
+    # Two whole UTC days, whole hours on both sides, and half-hours at the edges.
+    start = datetime(2024, 1, 19, 5, 30, tzinfo=UTC)
+    query = breakdown_query("t1", start, start + timedelta(days=3), 50, False)
+    statement = rollup_breakdown_statement(levels, query)
+    assert statement is not None
+
+    plan = await _plan(filled_database, statement)
+
+    _assert_range_scan(filled_database, plan, cost_records, "occurred_at")
+    for rollup in levels:
+        _assert_key_range_scan(filled_database, plan, rollup)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func
@@ -12,7 +13,7 @@ from analytics.adapters.sql.breakdowns import (
     cost_totals,
     fetch_breakdown,
 )
-from analytics.adapters.sql.cost_rollups import FEATURE_HOURS, MODEL_HOURS, Rollup
+from analytics.adapters.sql.cost_rollups import FEATURE_LEVELS, MODEL_LEVELS, Rollup
 from analytics.adapters.sql.rollup_reads import fetch_cost_breakdown, fetch_cost_series
 from analytics.adapters.sql.schema import cost_records, runs, traces
 from analytics.adapters.sql.series import BucketTotals, SeriesSource, fetch_series
@@ -151,7 +152,7 @@ class SqlAnalyticsReadDriver:
     ) -> ModelCostBreakdown:
         query = breakdown_query(tenant_id, start, end, limit, include_synthetic)
 
-        breakdown = await self._cost_breakdown(MODEL_HOURS, query)
+        breakdown = await self._cost_breakdown(MODEL_LEVELS, query)
 
         return ModelCostBreakdown(
             items=[_model_cost(group) for group in breakdown.items],
@@ -170,7 +171,7 @@ class SqlAnalyticsReadDriver:
     ) -> FeatureCostBreakdown:
         query = breakdown_query(tenant_id, start, end, limit, include_synthetic)
 
-        breakdown = await self._cost_breakdown(FEATURE_HOURS, query)
+        breakdown = await self._cost_breakdown(FEATURE_LEVELS, query)
 
         return FeatureCostBreakdown(
             items=[_feature_cost(group) for group in breakdown.items],
@@ -183,10 +184,10 @@ class SqlAnalyticsReadDriver:
             return await fetch_cost_series(self._session, COST_SERIES, query)
         return await fetch_series(self._session, COST_SERIES, query)
 
-    async def _cost_breakdown(self, rollup: Rollup, query: BreakdownQuery) -> Breakdown:
+    async def _cost_breakdown(self, levels: Sequence[Rollup], query: BreakdownQuery) -> Breakdown:
         if self._use_rollups:
-            return await fetch_cost_breakdown(self._session, rollup, query)
-        key = cost_records.c[str(rollup.source_column)]
+            return await fetch_cost_breakdown(self._session, levels, query)
+        key = cost_records.c[str(levels[-1].source_column)]
         return await fetch_breakdown(self._session, key, query)
 
 

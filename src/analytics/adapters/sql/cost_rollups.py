@@ -1,34 +1,51 @@
 """Exact rollups of cost records: sums per tenant, period and group, kept with the raw rows.
 
-Three tables hold the counts and integer sums of cost records:
+Five tables hold the counts and integer sums of cost records:
 
 * ``cost_rollup_quarter_hours`` per UTC quarter-hour, for the cost series;
-* ``cost_rollup_model_hours`` per UTC hour and model, for the breakdown by model;
-* ``cost_rollup_feature_hours`` per UTC hour and feature tag, for the breakdown
-  by feature.
+* ``cost_rollup_model_days`` and ``cost_rollup_model_hours`` per UTC day or
+  hour and model, for the breakdown by model;
+* ``cost_rollup_feature_days`` and ``cost_rollup_feature_hours`` per UTC day
+  or hour and feature tag, for the breakdown by feature.
 
-A write adds the records it newly inserted (the rows its ``INSERT … ON
-CONFLICT DO NOTHING RETURNING`` returned) with one upsert per table, in the
-same savepoint as the insert. A replay inserts no row and so adds nothing,
-which keeps the rollups idempotent. ``rebuild_statements`` recomputes the
+A write adds the records it newly inserted, and only those, to every rollup
+in the same savepoint as the INSERT: the Postgres adapter in the same
+statement (one CTE per rollup), the SQLite adapter with one grouped upsert per
+rollup. A replay inserts no row and so adds nothing, which keeps the rollups
+idempotent. ``rebuild_statements`` recomputes the
 rollups from cost_records, which stay the source of truth.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, Row, Table, case, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    Table,
+    TextClause,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from analytics.adapters.sql.dialect import DialectHooks, UpsertInsert
 from analytics.adapters.sql.schema import (
     UNTAGGED_FEATURE_KEY,
     cost_records,
+    cost_rollup_feature_days,
     cost_rollup_feature_hours,
+    cost_rollup_model_days,
     cost_rollup_model_hours,
     cost_rollup_quarter_hours,
 )
@@ -36,6 +53,7 @@ from analytics.domain import CostSource
 
 QUARTER_HOUR_SECONDS = 900
 HOUR_SECONDS = 3_600
+DAY_SECONDS = 86_400
 SUM_COLUMNS = ("requests", "input_tokens", "output_tokens", "cost_nanos", "unpriced_requests")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -66,7 +84,16 @@ MODEL_HOURS = Rollup(cost_rollup_model_hours, "hour_start_epoch", HOUR_SECONDS, 
 FEATURE_HOURS = Rollup(
     cost_rollup_feature_hours, "hour_start_epoch", HOUR_SECONDS, "feature_key", "feature_tag"
 )
-ROLLUPS = (QUARTER_HOURS, MODEL_HOURS, FEATURE_HOURS)
+MODEL_DAYS = Rollup(cost_rollup_model_days, "day_start_epoch", DAY_SECONDS, "model", "model")
+FEATURE_DAYS = Rollup(
+    cost_rollup_feature_days, "day_start_epoch", DAY_SECONDS, "feature_key", "feature_tag"
+)
+ROLLUPS = (QUARTER_HOURS, MODEL_HOURS, FEATURE_HOURS, MODEL_DAYS, FEATURE_DAYS)
+
+# The rollups of one breakdown, longest period first. Each period is a whole
+# multiple of the next one, so the whole days of a window are also whole hours.
+MODEL_LEVELS = (MODEL_DAYS, MODEL_HOURS)
+FEATURE_LEVELS = (FEATURE_DAYS, FEATURE_HOURS)
 
 
 def epoch_seconds(instant: datetime) -> int:
@@ -79,75 +106,30 @@ def from_epoch_seconds(seconds: int) -> datetime:
     return _EPOCH + timedelta(seconds=seconds)
 
 
-def additions(
-    dialect: DialectHooks, tenant_id: str, inserted: Sequence[Row[Any]]
-) -> list[tuple[UpsertInsert, list[dict[str, Any]]]]:
-    """Return, per rollup table, the upsert and its parameter rows that add the inserted records.
+def lock_rollups() -> TextClause:
+    """Build the Postgres LOCK that keeps cost record writes out of a rebuild's transaction.
 
-    Run each upsert with its rows as an executemany: the statement text stays the
-    same for every batch, so it is compiled once, unlike a multi-row VALUES list.
+    Every cost record write takes ROW EXCLUSIVE on the rollup tables, which
+    conflicts with SHARE ROW EXCLUSIVE. So the lock waits for the running writes
+    to commit, and new writes wait until the rebuild commits. Reads are not
+    blocked. SQLite needs no lock, because a transaction there holds the
+    database's single write lock from BEGIN.
     """
-    if not inserted:
-        return []
-    return [
-        (add_statement(dialect, rollup), _rollup_rows(tenant_id, rollup, inserted))
-        for rollup in ROLLUPS
-    ]
+    names = ", ".join(rollup.table.name for rollup in ROLLUPS)
+    return text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
 
 
-def _rollup_rows(
-    tenant_id: str, rollup: Rollup, records: Iterable[Row[Any]]
-) -> list[dict[str, Any]]:
-    totals: dict[tuple[Any, ...], list[int]] = {}
-    for record in records:
-        sums = totals.setdefault(_key_of(rollup, tenant_id, record), [0] * len(SUM_COLUMNS))
-        sums[0] += 1
-        sums[1] += record.input_tokens
-        sums[2] += record.output_tokens
-        sums[3] += record.cost_nanos
-        sums[4] += record.cost_source == CostSource.UNPRICED.value
-    # Sorted keys make concurrent writers lock rollup rows in the same order.
-    return [
-        dict(zip(rollup.key_columns, key, strict=True)) | dict(zip(SUM_COLUMNS, sums, strict=True))
-        for key, sums in sorted(totals.items())
-    ]
-
-
-def _key_of(rollup: Rollup, tenant_id: str, record: Row[Any]) -> tuple[Any, ...]:
-    seconds = epoch_seconds(record.occurred_at)
-    period = seconds - seconds % rollup.period_seconds
-    if rollup.source_column is None:
-        return (tenant_id, period, bool(record.is_synthetic))
-    group = getattr(record, rollup.source_column)
-    return (
-        tenant_id,
-        period,
-        UNTAGGED_FEATURE_KEY if group is None else group,
-        bool(record.is_synthetic),
-    )
-
-
-def add_statement(dialect: DialectHooks, rollup: Rollup) -> UpsertInsert:
-    """Build the upsert that adds one row of sums to the stored sums of its key."""
-    statement = dialect.insert(rollup.table)
-    stored = rollup.table.c
-    return statement.on_conflict_do_update(
-        index_elements=list(rollup.key_columns),
-        set_={name: stored[name] + statement.excluded[name] for name in SUM_COLUMNS},
-    )
-
-
-def rebuild_statements(dialect: DialectHooks, tenant_id: str | None) -> list[Executable]:
-    """Build the statements that recompute every rollup from cost_records.
+def rebuild_statements(
+    dialect: DialectHooks, tenant_id: str | None, rollups: Sequence[Rollup] = ROLLUPS
+) -> list[Executable]:
+    """Build the statements that recompute the ``rollups`` (default: all) from cost_records.
 
     With a ``tenant_id`` only that tenant's rollup rows are replaced; with
-    ``None`` every tenant's are. Run them in one transaction.
-
-    NOTE: on Postgres a concurrent cost record write can make the rebuild fail
-    with a unique violation on a rollup key. Running the rebuild again fixes it.
+    ``None`` every tenant's are. Run them in one transaction, on Postgres after
+    ``lock_rollups``, so that no cost record write runs between them.
     """
     statements: list[Executable] = []
-    for rollup in ROLLUPS:
+    for rollup in rollups:
         removal = delete(rollup.table)
         if tenant_id is not None:
             removal = removal.where(rollup.table.c.tenant_id == tenant_id)
@@ -158,30 +140,63 @@ def rebuild_statements(dialect: DialectHooks, tenant_id: str | None) -> list[Exe
 
 def _recompute(dialect: DialectHooks, rollup: Rollup, tenant_id: str | None) -> Executable:
     raw = cost_records.c
-    period = dialect.epoch_seconds(raw.occurred_at) // rollup.period_seconds * rollup.period_seconds
-    keys: list[ColumnElement[Any]] = [raw.tenant_id, period]
-    if rollup.source_column is not None:
-        keys.append(func.coalesce(raw[rollup.source_column], UNTAGGED_FEATURE_KEY))
-    keys.append(raw.is_synthetic)
-
-    unpriced = case((raw.cost_source == CostSource.UNPRICED.value, 1), else_=0)
-    sums = [
-        func.count(),
-        func.sum(raw.input_tokens),
-        func.sum(raw.output_tokens),
-        func.sum(raw.cost_nanos),
-        func.sum(unpriced),
-    ]
-    grouped = select(*keys, *sums).group_by(*keys)
+    grouped = grouped_sums(dialect, rollup, raw, raw.tenant_id)
     if tenant_id is not None:
         grouped = grouped.where(raw.tenant_id == tenant_id)
     return insert(rollup.table).from_select([*rollup.key_columns, *SUM_COLUMNS], grouped)
 
 
+def grouped_sums(
+    dialect: DialectHooks,
+    rollup: Rollup,
+    records: ReadOnlyColumnCollection[str, Any],
+    tenant_id: ColumnElement[Any],
+) -> Select[Any]:
+    """Select the rollup's key columns and sums of ``records``, grouped by key.
+
+    ``records`` holds cost_records columns: of the table itself, or of a CTE
+    that returns its rows. The caller adds the filter.
+    """
+    period = dialect.epoch_seconds(records.occurred_at)
+    keys: list[ColumnElement[Any]] = [
+        tenant_id,
+        period // rollup.period_seconds * rollup.period_seconds,
+    ]
+    if rollup.source_column is not None:
+        keys.append(func.coalesce(records[rollup.source_column], UNTAGGED_FEATURE_KEY))
+    keys.append(records.is_synthetic)
+
+    unpriced = case((records.cost_source == CostSource.UNPRICED.value, 1), else_=0)
+    sums = [
+        func.count(),
+        func.sum(records.input_tokens),
+        func.sum(records.output_tokens),
+        func.sum(records.cost_nanos),
+        func.sum(unpriced),
+    ]
+    return select(*keys, *sums).group_by(*keys)
+
+
+def add_grouped_sums(dialect: DialectHooks, rollup: Rollup, grouped: Select[Any]) -> UpsertInsert:
+    """Build the upsert that adds the rows of ``grouped_sums`` to the stored sums of their keys."""
+    statement = dialect.insert(rollup.table)
+    statement = statement.from_select([*rollup.key_columns, *SUM_COLUMNS], grouped)
+    stored = rollup.table.c
+    return statement.on_conflict_do_update(
+        index_elements=list(rollup.key_columns),
+        set_={name: stored[name] + statement.excluded[name] for name in SUM_COLUMNS},
+    )
+
+
 async def rebuild_cost_rollups(
     engine: AsyncEngine, dialect: DialectHooks, tenant_id: str | None = None
 ) -> None:
-    """Recompute the rollups of one tenant, or of every tenant, in one transaction."""
+    """Recompute the rollups of one tenant, or of every tenant, in one transaction.
+
+    Cost record writes wait while it runs, so none is lost or counted twice.
+    """
     async with engine.begin() as connection:
+        if dialect.name == "postgresql":
+            await connection.execute(lock_rollups())
         for statement in rebuild_statements(dialect, tenant_id):
             await connection.execute(statement)

@@ -7,6 +7,11 @@ edges from cost_records with the raw queries, and the two are added. Every
 sum is an integer count or sum, so the result equals the raw computation
 exactly.
 
+A breakdown reads several levels of rollups: the whole UTC days of the window
+from a day rollup, the whole hours before and after those days from an hour
+rollup, and the rest from cost_records, summed in one statement. The whole
+days of a window are whole hours of it too, so each record is counted once.
+
 A series maps each rollup quarter-hour to its bucket, which is exact only
 when no bucket boundary falls inside a quarter-hour. Zones whose offset is not
 a multiple of 15 minutes (for example Africa/Monrovia before 1972, at
@@ -17,6 +22,7 @@ for the whole window.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,8 +38,6 @@ from analytics.adapters.sql.breakdowns import (
     ranked_statement,
 )
 from analytics.adapters.sql.cost_rollups import (
-    FEATURE_HOURS,
-    MODEL_HOURS,
     QUARTER_HOURS,
     Rollup,
     epoch_seconds,
@@ -177,36 +181,69 @@ async def _add_quarter_hours(
 
 
 async def fetch_cost_breakdown(
-    session: SqlSession, rollup: Rollup, query: BreakdownQuery
+    session: SqlSession, levels: Sequence[Rollup], query: BreakdownQuery
 ) -> Breakdown:
-    """Return the breakdown by the rollup's group, reading whole hours from the rollup."""
-    key = cost_records.c[str(rollup.source_column)]
-    interior = covered_interior(query.start, query.end, rollup.period_seconds)
-    if interior is None:
-        return await fetch_breakdown(session, key, query)
+    """Return the breakdown by the group of ``levels``, reading whole periods from the rollups.
 
-    edges = _edge_conditions(
-        query.tenant_id, query.start, query.end, interior, query.include_synthetic
-    )
-    rolled_up = _grouped_rollup(rollup, query, interior)
-    if edges is None:
-        groups = rolled_up
-    else:
-        parts = union_all(grouped_records(key, edges), rolled_up).subquery("parts")
-        groups = _regrouped(parts)
-    statement = ranked_statement(groups.subquery("groups"), query.limit)
+    ``levels`` are rollups of one group, longest period first, and each period is
+    a whole multiple of the next one. A window without a whole period of the
+    last level is read from cost_records only.
+    """
+    statement = rollup_breakdown_statement(levels, query)
+    if statement is None:
+        key = cost_records.c[str(levels[-1].source_column)]
+        return await fetch_breakdown(session, key, query)
     return await fetch_ranked(session, statement, query.limit)
 
 
-def _grouped_rollup(rollup: Rollup, query: BreakdownQuery, interior: Interior) -> Select[Any]:
+def rollup_breakdown_statement(
+    levels: Sequence[Rollup], query: BreakdownQuery
+) -> Select[Any] | None:
+    """Build the ranked breakdown over the rollup ``levels`` and the raw edges of the window.
+
+    Each level reads the whole periods of the window that no longer period
+    covers, and cost_records the rest. Returns ``None`` when the window contains no
+    whole period of any level.
+    """
+    key = cost_records.c[str(levels[-1].source_column)]
+    parts: list[Select[Any]] = []
+    covered: Interior | None = None
+    for rollup in levels:
+        interior = covered_interior(query.start, query.end, rollup.period_seconds)
+        if interior is None:
+            continue
+        parts.extend(_grouped_rollup(rollup, query, span) for span in _uncovered(interior, covered))
+        covered = interior
+    if covered is None:
+        return None
+
+    edges = _edge_conditions(
+        query.tenant_id, query.start, query.end, covered, query.include_synthetic
+    )
+    if edges is not None:
+        parts.insert(0, grouped_records(key, edges))
+    groups = parts[0] if len(parts) == 1 else _regrouped(union_all(*parts).subquery("parts"))
+    return ranked_statement(groups.subquery("groups"), query.limit)
+
+
+def _uncovered(interior: Interior, covered: Interior | None) -> list[Interior]:
+    """Return the spans of ``interior`` outside ``covered``, which lies inside ``interior``."""
+    if covered is None:
+        return [interior]
+    spans = (Interior(interior.start, covered.start), Interior(covered.end, interior.end))
+    return [span for span in spans if span.start < span.end]
+
+
+def _grouped_rollup(rollup: Rollup, query: BreakdownQuery, span: Interior) -> Select[Any]:
     table = rollup.table
     group = table.c[str(rollup.group_column)]
-    # The untagged group is stored as '' and read back as NULL, as in cost_records.
-    key = func.nullif(group, UNTAGGED_FEATURE_KEY) if rollup is FEATURE_HOURS else group
+    # A NULL of the source column is stored as '' and read back as NULL, as in cost_records.
+    nullable = cost_records.c[str(rollup.source_column)].nullable
+    key = func.nullif(group, UNTAGGED_FEATURE_KEY) if nullable else group
     sums = (func.sum(table.c[_BREAKDOWN_COLUMNS[name]]).label(name) for name in MEASURES)
     return (
         select(key.label("group_key"), *sums)
-        .where(*_rollup_conditions(rollup, query.tenant_id, interior, query.include_synthetic))
+        .where(*_rollup_conditions(rollup, query.tenant_id, span, query.include_synthetic))
         .group_by(group)
     )
 
@@ -217,10 +254,9 @@ def _regrouped(parts: Subquery) -> Select[Any]:
 
 
 __all__ = [
-    "FEATURE_HOURS",
-    "MODEL_HOURS",
     "Interior",
     "covered_interior",
     "fetch_cost_breakdown",
     "fetch_cost_series",
+    "rollup_breakdown_statement",
 ]

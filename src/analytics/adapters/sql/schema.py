@@ -448,7 +448,8 @@ def _rollup_sums() -> list[Column[int]]:
 # transaction as the records they count (see ``cost_rollups``). The raw
 # cost_records stay the source of truth: ``rebuild_cost_rollups`` recomputes
 # these tables from them. Period starts are whole seconds since
-# 1970-01-01T00:00Z, a multiple of 900 (quarter-hours) or 3,600 (hours).
+# 1970-01-01T00:00Z, a multiple of 900 (quarter-hours), 3,600 (hours) or
+# 86,400 (UTC days).
 cost_rollup_quarter_hours = Table(
     "cost_rollup_quarter_hours",
     metadata,
@@ -483,6 +484,33 @@ cost_rollup_feature_hours = Table(
     PrimaryKeyConstraint("tenant_id", "hour_start_epoch", "feature_key", "is_synthetic"),
 )
 
+# The day rollups are WITHOUT ROWID tables on SQLite, so a range of the primary
+# key is read in key order from one B-tree, with no lookup of each row by rowid.
+cost_rollup_model_days = Table(
+    "cost_rollup_model_days",
+    metadata,
+    Column("tenant_id", t.key(64), nullable=False),
+    Column("day_start_epoch", t.bigint(), nullable=False),
+    Column("model", t.key(128), nullable=False),
+    _flag("is_synthetic"),
+    *_rollup_sums(),
+    PrimaryKeyConstraint("tenant_id", "day_start_epoch", "model", "is_synthetic"),
+    sqlite_with_rowid=False,
+)
+
+cost_rollup_feature_days = Table(
+    "cost_rollup_feature_days",
+    metadata,
+    Column("tenant_id", t.key(64), nullable=False),
+    Column("day_start_epoch", t.bigint(), nullable=False),
+    # The untagged group is the empty string, as in cost_rollup_feature_hours.
+    Column("feature_key", t.key(128), nullable=False),
+    _flag("is_synthetic"),
+    *_rollup_sums(),
+    PrimaryKeyConstraint("tenant_id", "day_start_epoch", "feature_key", "is_synthetic"),
+    sqlite_with_rowid=False,
+)
+
 TENANT_TABLES = (
     cost_records,
     feature_tags,
@@ -498,4 +526,6 @@ TENANT_TABLES = (
     cost_rollup_quarter_hours,
     cost_rollup_model_hours,
     cost_rollup_feature_hours,
+    cost_rollup_model_days,
+    cost_rollup_feature_days,
 )

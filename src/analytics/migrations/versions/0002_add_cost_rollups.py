@@ -11,7 +11,12 @@ import sqlalchemy as sa
 from alembic import op
 
 from analytics.adapters import postgres, sqlite
-from analytics.adapters.sql.cost_rollups import rebuild_statements
+from analytics.adapters.sql.cost_rollups import (
+    FEATURE_HOURS,
+    MODEL_HOURS,
+    QUARTER_HOURS,
+    rebuild_statements,
+)
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -86,11 +91,13 @@ def upgrade() -> None:
             name=op.f("pk_cost_rollup_feature_hours"),
         ),
     )
-    # Cost records stored before this revision are counted here, once.
+    # Cost records stored before this revision are counted here, once. Only the
+    # tables of this revision are filled, because later revisions add more rollups.
     # NOTE: this uses the adapter's current rebuild statements, so a later
     # revision that changes cost_records or the rollups must keep them valid here.
     dialect = {"postgresql": postgres.BACKEND, "sqlite": sqlite.BACKEND}[op.get_bind().dialect.name]
-    for statement in rebuild_statements(dialect.dialect, tenant_id=None):
+    rollups = (QUARTER_HOURS, MODEL_HOURS, FEATURE_HOURS)
+    for statement in rebuild_statements(dialect.dialect, tenant_id=None, rollups=rollups):
         op.execute(statement)
 
 
