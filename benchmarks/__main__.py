@@ -31,6 +31,7 @@ from benchmarks.detection import ENTITY_COUNTS, measure_detection
 from benchmarks.ingest import (
     IngestResult,
     port_ingest,
+    postgres_statement,
     raw_postgres_copy,
     raw_postgres_executemany,
     raw_sqlite_executemany,
@@ -175,6 +176,16 @@ async def measure_ingest(database: BenchDatabase, arguments: argparse.Namespace)
         await database.empty_tables()
         logger.info("postgres: raw executemany of %s rows", arguments.rows)
         figures["raw_executemany"] = _ingest_figure(await raw_postgres_executemany(database, heavy))
+        await database.empty_tables()
+        logger.info("postgres: the adapter's INSERT alone, %s rows", arguments.rows)
+        figures["statement_insert_only"] = _ingest_figure(
+            await postgres_statement(database, heavy, with_rollups=False)
+        )
+        await database.empty_tables()
+        logger.info("postgres: the adapter's INSERT with its rollups, %s rows", arguments.rows)
+        figures["statement_with_rollups"] = _ingest_figure(
+            await postgres_statement(database, heavy, with_rollups=True)
+        )
     else:
         logger.info("sqlite: raw executemany of %s rows", arguments.rows)
         figures["raw_executemany"] = _ingest_figure(raw_sqlite_executemany(database, heavy))

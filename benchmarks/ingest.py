@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -126,6 +126,22 @@ async def raw_postgres_executemany(database: BenchDatabase, workload: Workload) 
 async def _raw_postgres(
     database: BenchDatabase, workload: Workload, write: Callable[[Any, Any], Any]
 ) -> IngestResult:
+    async def timed_write(connection: Any, batch: list[Row]) -> float:
+        recorded_at = datetime.now(UTC)
+        tuples = [_driver_tuple(row, recorded_at, sqlite_format=False) for row in batch]
+        started = time.perf_counter()
+        await write(connection, tuples)
+        return time.perf_counter() - started
+
+    return await _postgres_batches(database, workload, timed_write)
+
+
+async def _postgres_batches(
+    database: BenchDatabase,
+    workload: Workload,
+    timed_write: Callable[[Any, list[Row]], Awaitable[float]],
+) -> IngestResult:
+    """Write every batch on one asyncpg connection; ``timed_write`` returns its timed seconds."""
     import asyncpg
 
     assert database.backend == POSTGRES
@@ -134,17 +150,51 @@ async def _raw_postgres(
     try:
         rows = 0
         seconds = 0.0
-        for tenant_id, batch in workload.batches():
-            del tenant_id
-            recorded_at = datetime.now(UTC)
-            tuples = [_driver_tuple(row, recorded_at, sqlite_format=False) for row in batch]
-            started = time.perf_counter()
-            await write(connection, tuples)
-            seconds += time.perf_counter() - started
-            rows += len(tuples)
+        for _tenant_id, batch in workload.batches():
+            seconds += await timed_write(connection, batch)
+            rows += len(batch)
         return IngestResult(rows, seconds)
     finally:
         await connection.close()
+
+
+async def postgres_statement(
+    database: BenchDatabase, workload: Workload, with_rollups: bool
+) -> IngestResult:
+    """Run the adapter's own ingest statement through asyncpg, one transaction per batch.
+
+    The rows are validated and turned into the statement's column arrays before
+    the timer starts, so this measures what the database spends on the
+    statement: the INSERT alone, or the INSERT with its rollup upserts.
+    Comparing the two with ``port_ingest`` splits the adapter's time into
+    Python work, the INSERT and the rollups.
+    """
+    from sqlalchemy.dialects import postgresql
+
+    from analytics.adapters.postgres import cost_ingest
+    from analytics.adapters.sql.cost_rollups import ROLLUPS
+    from analytics.ports.validation import costs
+
+    rollups = ROLLUPS if with_rollups else ()
+    compiled = cost_ingest.insert_with_rollups(rollups).compile(
+        dialect=postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+    )
+    positions = compiled.positiontup or []
+
+    async def write(connection: Any, batch: list[Row]) -> float:
+        records = costs.cost_records([new_cost_record(row) for row in batch])
+        ids = [f"cr_{uuid.uuid4().hex}" for _ in records]
+        parameters = cost_ingest.batch_parameters(
+            batch[0].tenant_id, datetime.now(UTC), ids, records
+        )
+        values = compiled.construct_params(parameters)
+        arguments = [values[name] for name in positions]
+        started = time.perf_counter()
+        async with connection.transaction():
+            await connection.fetch(str(compiled), *arguments)
+        return time.perf_counter() - started
+
+    return await _postgres_batches(database, workload, write)
 
 
 def raw_sqlite_executemany(database: BenchDatabase, workload: Workload) -> IngestResult:

@@ -183,6 +183,25 @@ def _ingest_rows(backend: str, ingest: Document) -> list[str]:
             f"{_number(executemany, 0)} (raw executemany) | "
             f"{_ratio_text(ratio(ours, executemany))} |"
         )
+        rows.extend(_statement_rows(ingest, anchor))
+    return rows
+
+
+def _statement_rows(ingest: Document, copy_rate: float) -> list[str]:
+    """Return the rows of the adapter's statement run at the driver level, if measured."""
+    labels = {
+        "statement_insert_only": "the adapter's INSERT alone, no rollups",
+        "statement_with_rollups": "the adapter's INSERT with its rollups",
+    }
+    rows = []
+    for name, label in labels.items():
+        if name not in ingest:
+            continue
+        rate = ingest[name]["rows_per_second"]
+        rows.append(
+            f"| ingest rows/s, heavy tenant, {label} (driver level) | {_number(rate, 0)} | "
+            f"{_number(copy_rate, 0)} (raw copy) | {_ratio_text(ratio(rate, copy_rate))} |"
+        )
     return rows
 
 
@@ -287,7 +306,10 @@ def render_markdown(document: Document) -> str:
         "the write calls are timed. Ours is `create_cost_records` (validation included) in "
         "one unit of work per batch; the raw anchors write the same rows to the same table "
         "with the driver (asyncpg `copy_records_to_table` and `executemany`, sqlite3 "
-        "`executemany` in WAL mode). Ratio = our rows/s / anchor rows/s.",
+        "`executemany` in WAL mode). Ratio = our rows/s / anchor rows/s. On Postgres the "
+        "adapter's single ingest statement is also run through asyncpg with rows validated "
+        "before the timer, with and without its rollup upserts, to split our time into "
+        "Python work, the INSERT and the rollups.",
         f"- Reads: the heavy tenant's last {data['window_days']} days; median of "
         f"{data['repeats']} calls after one warm-up, each call in its own unit of work or "
         "connection. The hand-written SQL is one grouped range scan of `cost_records` on "

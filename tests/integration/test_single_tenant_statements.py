@@ -1,6 +1,6 @@
 """Every statement the adapters send to the database touches exactly one tenant.
 
-With rows of two tenants in every table, the scenario calls all 59 port
+With rows of two tenants in every table, the scenario calls all 61 port
 methods for tenant ``t1`` twice (the second round replays the writes) and
 captures each statement sent to the driver with a SQLAlchemy
 ``before_cursor_execute`` listener. Then:
@@ -9,6 +9,8 @@ captures each statement sent to the driver with a SQLAlchemy
   comparison per tenant-table reference, and every such value is ``t1``;
 * each INSERT gives ``t1`` as the ``tenant_id`` of every row, and an
   ``INSERT ... SELECT`` filters its SELECT as above;
+* an ``INSERT ... SELECT`` that reads no tenant table, such as the inserts in
+  the CTEs of one statement, selects a bound ``t1`` as its ``tenant_id``;
 * transaction control (BEGIN, SAVEPOINT, RELEASE, ROLLBACK, COMMIT, PRAGMA)
   is excluded explicitly, and any other statement fails the test.
 
@@ -46,6 +48,7 @@ _PLACEHOLDER = re.compile(r"\?|\$(\d+)")
 _TENANT_EQUALS = re.compile(r"(?:\b\w+\.)?\btenant_id\s*=\s*(\?|\$\d+)")
 _TENANT_OTHER_PREDICATE = re.compile(r"\btenant_id\s*(?:<>|!=|\bIN\b|\bLIKE\b|\bIS\b)", re.I)
 _TABLE_REFERENCE = re.compile(r"\b(FROM|JOIN|UPDATE|INTO)\s+(\w+)\b(?!\.)", re.I)
+_INSERT_SELECT = re.compile(r"\bINSERT INTO (\w+) \(([^()]*)\) SELECT ", re.I)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,35 @@ def _insert_row_tenants(sql: str, parameters: Sequence[Any]) -> list[Any]:
     return tenants
 
 
+def _select_list(text: str) -> str:
+    """Return ``text`` up to its first FROM outside parentheses."""
+    depth = 0
+    for position, character in enumerate(text):
+        if character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+        elif depth == 0 and re.match(r"\sFROM\s", text[position:], re.I):
+            return text[:position]
+    return text
+
+
+def _selected_tenants(sql: str, parameters: Sequence[Any]) -> list[Any]:
+    """Return the bound tenant_id of each ``INSERT INTO <tenant table> (...) SELECT``."""
+    tenants = []
+    for match in _INSERT_SELECT.finditer(sql):
+        if match.group(1) not in TABLE_NAMES:
+            continue
+        columns = [name.strip() for _, name in _split_top_level(match.group(2))]
+        items = _split_top_level(_select_list(sql[match.end() :]))
+        offset, item = items[columns.index("tenant_id")]
+        value = item.strip()
+        assert _PLACEHOLDER.match(value), f"tenant_id of an INSERT ... SELECT is {value!r} in {sql}"
+        position = match.end() + offset + item.index(value)
+        tenants.append(parameters[_placeholder_index(sql, position)])
+    return tenants
+
+
 def check_statement(statement: Captured) -> None:
     """Assert that one captured statement addresses only tenant ``t1``."""
     sql = _blank_quoted(statement.sql)
@@ -171,7 +203,11 @@ def check_statement(statement: Captured) -> None:
 def _check_filtered(sql: str, parameters: Sequence[Any], where: str) -> None:
     values = _tenant_filter_values(sql, parameters)
     references = _read_table_references(sql)
-    assert references, f"no tenant table read in {where}"
+    if not references:
+        tenants = _selected_tenants(sql, parameters)
+        assert tenants, f"no tenant table read or written in {where}"
+        assert set(tenants) == {TENANT}, f"inserted tenant_id values {tenants} in {where}"
+        return
     assert len(values) >= len(references), f"a table read without a tenant_id filter in {where}"
     assert set(values) == {TENANT}, f"tenant_id values {values} in {where}"
 
@@ -239,7 +275,7 @@ async def statements(backend: Harness) -> tuple[list[Captured], list[str]]:
 async def test_scenario_calls_every_method(statements: tuple[list[Captured], list[str]]) -> None:
     _captured, called = statements
     assert set(called) == set(ALL_METHODS)
-    assert len(ALL_METHODS) == 59
+    assert len(ALL_METHODS) == 61
 
 
 async def test_every_statement_is_checked(statements: tuple[list[Captured], list[str]]) -> None:
@@ -281,6 +317,17 @@ async def test_inserts_carry_one_tenant(statements: tuple[list[Captured], list[s
         ("DELETE FROM runs WHERE tenant_id = 't1'", ()),
         ("INSERT INTO runs (id, tenant_id) VALUES (?, ?), (?, ?)", ("a", "t1", "b", "t2")),
         ("INSERT INTO runs (id, tenant_id) VALUES ($1, 't1')", ("a",)),
+        (
+            "WITH i AS (INSERT INTO runs (tenant_id, id) SELECT $1::VARCHAR AS tenant_id, b.id "
+            "FROM unnest($2::TEXT[]) AS b(id) RETURNING runs.id) SELECT i.id FROM i",
+            ("t2", ["a"]),
+        ),
+        (
+            "WITH i AS (INSERT INTO runs (tenant_id, id) SELECT b.tenant_id, b.id "
+            "FROM unnest($1::TEXT[], $2::TEXT[]) AS b(tenant_id, id) RETURNING runs.id) "
+            "SELECT i.id FROM i",
+            (["t1"], ["a"]),
+        ),
     ],
 )
 def test_check_rejects_cross_tenant_statement(sql: str, parameters: tuple[Any, ...]) -> None:
@@ -298,6 +345,13 @@ def test_check_rejects_cross_tenant_statement(sql: str, parameters: tuple[Any, .
         ),
         ("INSERT INTO runs (id, tenant_id) VALUES (?, ?), (?, ?)", ("a", "t1", "b", "t1")),
         ("INSERT INTO runs (id, tenant_id) VALUES ($1, $2::VARCHAR)", ("a", "t1")),
+        (
+            "WITH i AS (INSERT INTO runs (tenant_id, id) SELECT $1::VARCHAR AS tenant_id, b.id "
+            "FROM unnest($2::TEXT[]) AS b(id) RETURNING runs.id), "
+            "s AS (INSERT INTO traces (tenant_id, n) SELECT $1::VARCHAR, count(*) FROM i) "
+            "SELECT i.id FROM i",
+            ("t1", ["a"]),
+        ),
     ],
 )
 def test_check_accepts_single_tenant_statement(sql: str, parameters: tuple[Any, ...]) -> None:

@@ -75,7 +75,8 @@ def _stall_after_first_insert(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "after_cursor_execute")
     def _stall(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not (armed[0] and statement.lstrip().upper().startswith("INSERT INTO COST_RECORDS")):
+        # The batch's INSERT may be a CTE of a larger statement, so any position counts.
+        if not (armed[0] and "INSERT INTO COST_RECORDS" in statement.upper()):
             return
         armed[0] = False
         cursor = conn.connection.cursor()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
+from analytics.adapters.postgres import cost_ingest
 from analytics.adapters.sql.analytics_reads import SqlAnalyticsReadDriver
 from analytics.adapters.sql.cost_anomalies import SqlCostAnomalyDriver
-from analytics.adapters.sql.cost_writes import SqlCostWriteDriver
+from analytics.adapters.sql.cost_writes import BatchItem, SqlCostWriteDriver
 from analytics.adapters.sql.pattern_detection import SqlPatternDetectionDriver
 from analytics.adapters.sql.predictions import SqlPredictionDriver
 from analytics.adapters.sql.run_writes import SqlRunWriteDriver
@@ -19,7 +23,24 @@ class PostgresCostAnomalyDriver(SqlCostAnomalyDriver):
 
 
 class PostgresCostWriteDriver(SqlCostWriteDriver):
-    """Cost records, feature tags and budgets on Postgres."""
+    """Cost records, feature tags and budgets on Postgres.
+
+    A batch of cost records and its rollup additions go in as one statement.
+    """
+
+    async def _insert_new(
+        self, tenant_id: str, recorded_at: datetime, items: Sequence[BatchItem]
+    ) -> set[str]:
+        if not items:
+            return set()
+        parameters = cost_ingest.batch_parameters(
+            tenant_id,
+            recorded_at,
+            [item.row_id for item in items],
+            [item.record for item in items],
+        )
+        result = await self._session.execute(cost_ingest.insert_with_rollups(), parameters)
+        return set(result.scalars())
 
 
 class PostgresPatternDetectionDriver(SqlPatternDetectionDriver):

@@ -16,7 +16,6 @@ from analytics.domain import Budget, CostRecord, CostSource, EntityType, Feature
 from analytics.domain.money import nanos_to_usd
 from analytics.ports.validation.costs import (
     CheckedBudget,
-    CheckedCostRecord,
     NewFeatureTagValues,
     cost_payload,
 )
@@ -31,26 +30,6 @@ BUDGET_VALUES = (
     "hard_limit_enabled",
     "is_active",
 )
-
-
-def cost_record_row(
-    tenant_id: str, record_id: str, recorded_at: datetime, record: CheckedCostRecord
-) -> dict[str, Any]:
-    """Return the column values of a new cost record."""
-    columns = vars(record) | {"cost_source": record.cost_source.value}
-    return columns | {"tenant_id": tenant_id, "id": record_id, "recorded_at": recorded_at}
-
-
-def insert_cost_records(dialect: DialectHooks) -> ReturningInsert[Any]:
-    """Build the INSERT of new cost records that skips stored request ids and returns new rows.
-
-    Run it with the list of rows as parameters: SQLAlchemy then compiles it once
-    and sends the rows in multi-row batches, which is several times faster than
-    rendering a VALUES clause with 17,000 distinct bound names for 1,000 rows.
-    """
-    statement = dialect.insert(cost_records)
-    statement = statement.on_conflict_do_nothing(index_elements=list(COST_RECORD_KEY))
-    return statement.returning(*cost_records.columns)
 
 
 def select_cost_records_by_request(tenant_id: str, request_ids: Sequence[str]) -> Select[Any]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Row
-
-from analytics.adapters.sql import cost_rollups, cost_rows
+from analytics.adapters.sql import cost_rows
 from analytics.adapters.sql.payload import first_difference
 from analytics.adapters.sql.session import SqlSession
 from analytics.domain import (
@@ -23,19 +21,32 @@ from analytics.domain import (
     WriteOutcome,
     WriteResult,
 )
+from analytics.domain.money import nanos_to_usd
 from analytics.ports.errors import Conflict, NotFound
 from analytics.ports.validation import common, costs
 from analytics.ports.validation.costs import PAYLOAD_FIELDS, CheckedCostRecord
 
 
 @dataclass(frozen=True)
-class _BatchItem:
-    """A checked record of a batch and the id of the row it is stored as."""
+class BatchItem:
+    """A checked record of a batch and the id of the row it is stored as.
+
+    ``first`` is the first item of the batch with the same request id, for a later one.
+    """
 
     index: int
     record: CheckedCostRecord
     row_id: str
     is_first: bool
+    first: BatchItem | None = None
+
+
+@dataclass(frozen=True)
+class _StoredRecord:
+    """The payload a replayed request id is compared with, and the record it returns."""
+
+    payload: dict[str, object]
+    record: CostRecord
 
 
 class SqlCostWriteDriver:
@@ -188,7 +199,7 @@ class SqlCostWriteDriver:
         records: Sequence[CheckedCostRecord],
         conflict_field: Callable[[int, str], str],
     ) -> list[WriteResult[CostRecord]]:
-        """Insert the new records in one statement and match every replay with its stored row.
+        """Insert the new records and match every replay with its stored row.
 
         The newly inserted rows, and only those, are added to the cost rollups
         in the same savepoint, so a replay adds nothing.
@@ -199,81 +210,113 @@ class SqlCostWriteDriver:
         field)``, and the savepoint undoes the insert.
         """
         items = self._plan(records)
-        rows = self._new_rows(tenant_id, items)
+        new_items = [item for item in items if item.is_first]
+        recorded_at = self._session.now()
 
         async with self._session.atomic():
-            inserted = await self._insert(rows)
-            await self._add_to_rollups(tenant_id, list(inserted.values()))
+            inserted_ids = await self._insert_new(tenant_id, recorded_at, new_items)
+            inserted = {
+                item.row_id: _new_record(tenant_id, recorded_at, item)
+                for item in new_items
+                if item.row_id in inserted_ids
+            }
             stored = await self._stored_by_request(tenant_id, items, inserted)
             return [_result(item, inserted, stored, conflict_field) for item in items]
 
-    def _plan(self, records: Sequence[CheckedCostRecord]) -> list[_BatchItem]:
+    def _plan(self, records: Sequence[CheckedCostRecord]) -> list[BatchItem]:
         """Give every record a row id, and a repeated request id the id of its first occurrence."""
-        first_ids: dict[str, str] = {}
-        items: list[_BatchItem] = []
+        first_items: dict[str, BatchItem] = {}
+        items: list[BatchItem] = []
         for index, record in enumerate(records):
             key = record.request_id
-            if key is not None and key in first_ids:
-                items.append(_BatchItem(index, record, first_ids[key], is_first=False))
+            first = None if key is None else first_items.get(key)
+            if first is not None:
+                items.append(BatchItem(index, record, first.row_id, is_first=False, first=first))
                 continue
-            row_id = self._session.new_id("cr")
+            item = BatchItem(index, record, self._session.new_id("cr"), is_first=True)
             if key is not None:
-                first_ids[key] = row_id
-            items.append(_BatchItem(index, record, row_id, is_first=True))
+                first_items[key] = item
+            items.append(item)
         return items
 
-    def _new_rows(self, tenant_id: str, items: Sequence[_BatchItem]) -> list[dict[str, Any]]:
-        recorded_at = self._session.now()
-        return [
-            cost_rows.cost_record_row(tenant_id, item.row_id, recorded_at, item.record)
-            for item in items
-            if item.is_first
-        ]
+    async def _insert_new(
+        self, tenant_id: str, recorded_at: datetime, items: Sequence[BatchItem]
+    ) -> set[str]:
+        """Insert the items whose request id is not stored, add them to the rollups, return ids.
 
-    async def _insert(self, rows: Sequence[dict[str, Any]]) -> dict[str, Row[Any]]:
-        if not rows:
-            return {}
-        statement = cost_rows.insert_cost_records(self._session.dialect)
-        returned = (await self._session.execute(statement, list(rows))).all()
-        return {row.id: row for row in returned}
-
-    async def _add_to_rollups(self, tenant_id: str, inserted: Sequence[Row[Any]]) -> None:
-        dialect = self._session.dialect
-        for statement, rows in cost_rollups.additions(dialect, tenant_id, inserted):
-            await self._session.execute(statement, rows)
+        Each backend builds this from its own fastest statements: one statement
+        on Postgres, and on SQLite one INSERT plus one upsert per rollup.
+        """
+        raise NotImplementedError("each backend's cost write driver inserts cost records")
 
     async def _stored_by_request(
-        self, tenant_id: str, items: Sequence[_BatchItem], inserted: dict[str, Row[Any]]
-    ) -> dict[str, Row[Any]]:
-        """Return the stored row of each request id, reading the ones not inserted in one query."""
-        stored = {row.request_id: row for row in inserted.values() if row.request_id is not None}
-        missing = sorted(
-            {
-                item.record.request_id
-                for item in items
-                if item.record.request_id is not None and item.row_id not in inserted
-            }
-        )
+        self, tenant_id: str, items: Sequence[BatchItem], inserted: dict[str, CostRecord]
+    ) -> dict[str, _StoredRecord]:
+        """Return what each replayed request id is compared with, reading stored rows in one query.
+
+        A request id repeated in the batch is compared with its first
+        occurrence when that one was inserted now, and with the stored row
+        otherwise.
+        """
+        replays: dict[str, _StoredRecord] = {}
+        missing: set[str] = set()
+        for item in items:
+            request_id = item.record.request_id
+            if request_id is None or (item.is_first and item.row_id in inserted):
+                continue
+            if item.first is not None and item.row_id in inserted:
+                replays[request_id] = _StoredRecord(
+                    item.first.record.payload(), inserted[item.row_id]
+                )
+            else:
+                missing.add(request_id)
         if missing:
-            statement = cost_rows.select_cost_records_by_request(tenant_id, missing)
-            stored.update({row.request_id: row for row in await self._session.fetch_all(statement)})
-        return stored
+            statement = cost_rows.select_cost_records_by_request(tenant_id, sorted(missing))
+            for row in await self._session.fetch_all(statement):
+                replays[row.request_id] = _StoredRecord(
+                    cost_rows.stored_payload(row), cost_rows.to_cost_record(row)
+                )
+        return replays
+
+
+def _new_record(tenant_id: str, recorded_at: datetime, item: BatchItem) -> CostRecord:
+    """Return the domain record of a row inserted from ``item``, as a read would return it."""
+    record = item.record
+    return CostRecord(
+        occurred_at=record.occurred_at,
+        model=record.model,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cost_usd=nanos_to_usd(record.cost_nanos),
+        cost_source=record.cost_source,
+        price_ref=record.price_ref,
+        user_id=record.user_id,
+        feature_tag=record.feature_tag,
+        request_id=record.request_id,
+        workflow_id=record.workflow_id,
+        skill_id=record.skill_id,
+        is_retry=record.is_retry,
+        is_synthetic=record.is_synthetic,
+        id=item.row_id,
+        tenant_id=tenant_id,
+        recorded_at=recorded_at,
+    )
 
 
 def _result(
-    item: _BatchItem,
-    inserted: dict[str, Row[Any]],
-    stored: dict[str, Row[Any]],
+    item: BatchItem,
+    inserted: dict[str, CostRecord],
+    stored: dict[str, _StoredRecord],
     conflict_field: Callable[[int, str], str],
 ) -> WriteResult[CostRecord]:
     """Return the outcome of one batch item, or raise ``Conflict`` for a different payload."""
     request_id = item.record.request_id
-    if request_id is None:
-        row = inserted[item.row_id]
-        return WriteResult(record=cost_rows.to_cost_record(row), outcome=WriteOutcome.CREATED)
+    if item.is_first and item.row_id in inserted:
+        return WriteResult(record=inserted[item.row_id], outcome=WriteOutcome.CREATED)
 
-    row = stored[request_id]
-    field = first_difference(item.record.payload(), cost_rows.stored_payload(row), PAYLOAD_FIELDS)
+    assert request_id is not None, "only a record with a request id can be a replay"
+    replayed = stored[request_id]
+    field = first_difference(item.record.payload(), replayed.payload, PAYLOAD_FIELDS)
     if field is not None:
         raise Conflict(
             "cost_record",
@@ -282,10 +325,7 @@ def _result(
             field=conflict_field(item.index, field),
             detail="the request id is already stored with another payload, so use a new request id",
         )
-
-    created = item.is_first and item.row_id in inserted
-    outcome = WriteOutcome.CREATED if created else WriteOutcome.UNCHANGED
-    return WriteResult(record=cost_rows.to_cost_record(row), outcome=outcome)
+    return WriteResult(record=replayed.record, outcome=WriteOutcome.UNCHANGED)
 
 
 def _field_of_record(_index: int, field: str) -> str:
