@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from analytics.adapters.sql.cost_rollups import ROLLUPS, rebuild_cost_rollups
 from analytics.adapters.sql.schema import cost_anomalies, cost_budgets, cost_records
 from analytics.bootstrap import Store
 from analytics.domain import EntityType, NewCostRecord, WriteOutcome
@@ -123,6 +124,43 @@ async def test_overlapping_batches_store_once(postgres: Harness) -> None:
     distinct = select(func.count(func.distinct(cost_records.c.request_id)))
     assert await count(postgres, distinct) == 90
     figures.add("concurrency.writers", "postgres", len(batches))
+
+
+async def _rollup_rows(harness: Harness) -> dict[str, list[tuple[object, ...]]]:
+    rows: dict[str, list[tuple[object, ...]]] = {}
+    async with harness.store.engine.connect() as connection:
+        for rollup in ROLLUPS:
+            statement = select(rollup.table).order_by(*rollup.table.primary_key.columns)
+            rows[rollup.table.name] = [tuple(row) for row in await connection.execute(statement)]
+    return rows
+
+
+@pytest.mark.postgres
+async def test_rebuild_during_writes_keeps_rollups_exact(postgres: Harness) -> None:
+    engine, dialect = postgres.store.engine, postgres.store.backend.dialect
+
+    async def write(batch: int) -> None:
+        # Each batch spreads its records over two days, so batches share rollup rows.
+        records = [
+            _record(f"req-{batch:02d}-{n:02d}").model_copy(
+                update={"occurred_at": at(10 + n % 2, n % 24), "model": f"m{n % 3}"}
+            )
+            for n in range(40)
+        ]
+        async with postgres.uow() as uow:
+            await uow.cost_writes.create_cost_records(TENANT, records=records)
+
+    await asyncio.gather(
+        *(retrying(lambda batch=batch: write(batch)) for batch in range(16)),  # type: ignore[misc]
+        *(rebuild_cost_rollups(engine, dialect, TENANT) for _ in range(4)),
+    )
+
+    raced = await _rollup_rows(postgres)
+    await rebuild_cost_rollups(engine, dialect, TENANT)
+    assert await count(postgres, select(func.count()).select_from(cost_records)) == 640
+    assert all(raced.values())
+    assert raced == await _rollup_rows(postgres)
+    figures.add("concurrency.writers", "postgres", 20)
 
 
 async def _seed_detection(harness: Harness) -> None:
