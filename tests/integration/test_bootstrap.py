@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from analytics.adapters import sqlite as sqlite_adapter
 from analytics.bootstrap import ACCEPTED_SCHEMES, mask_url, open_store
 from analytics.ports.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
 from tests.support import postgres_url_or_skip
@@ -87,3 +88,20 @@ async def test_old_sqlite_library_is_rejected(
         await open_store(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
 
     assert "3.35" in str(raised.value)
+
+
+async def test_sqlite_without_json_is_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_adapter, "has_json_functions", lambda: False)
+
+    with pytest.raises(CapabilityNotSupported) as raised:
+        await open_store(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
+
+    assert raised.value.capability == "sqlite_json"
+    assert "json_each" in str(raised.value)
+    assert not (tmp_path / "plain.db").exists()
+
+
+def test_sqlite_library_has_json_functions() -> None:
+    assert sqlite_adapter.has_json_functions() is True
