@@ -43,7 +43,8 @@ def rebuild_rollups(click_context: click.Context) -> None:
 
     The cost series and breakdowns read whole periods from the rollups, which
     every cost record write updates in the same transaction. Rebuild them after
-    cost records were changed outside this package.
+    cost records were changed outside this package. On Postgres every tenant's
+    cost record writes wait until the rebuild commits.
     """
     context = command_context(click_context)
     tenant_ids = run_async(context, _rebuild(context))

@@ -154,7 +154,7 @@ def grouped_sums(
 ) -> Select[Any]:
     """Select the rollup's key columns and sums of ``records``, grouped by key.
 
-    ``records`` holds cost_records columns: of the table itself, or of a CTE
+    ``records`` contains cost_records columns: of the table itself, or of a CTE
     that returns its rows. The caller adds the filter.
     """
     period = dialect.epoch_seconds(records.occurred_at)
@@ -193,7 +193,8 @@ async def rebuild_cost_rollups(
 ) -> None:
     """Recompute the rollups of one tenant, or of every tenant, in one transaction.
 
-    Cost record writes wait while it runs, so none is lost or counted twice.
+    On Postgres the cost record writes of every tenant wait while it runs, so
+    none is lost or counted twice.
     """
     async with engine.begin() as connection:
         if dialect.name == "postgresql":
