@@ -185,7 +185,7 @@ async def postgres_statement(
         records = costs.cost_records([new_cost_record(row) for row in batch])
         ids = [f"cr_{uuid.uuid4().hex}" for _ in records]
         parameters = cost_ingest.batch_parameters(
-            batch[0].tenant_id, datetime.now(UTC), ids, records
+            batch[0].tenant_id, datetime.now(UTC), list(zip(ids, records, strict=True))
         )
         values = compiled.construct_params(parameters)
         arguments = [values[name] for name in positions]

@@ -75,7 +75,7 @@ async def test_read_only_does_not_wait_for_a_writer(backend: Harness) -> None:
 
     async with backend.uow() as writer:
         await writer.cost_writes.create_cost_record("t1", record=_record("req-2"))
-        # The writer holds its transaction open: the reader must finish
+        # The writer keeps its transaction open, so the reader must finish
         # anyway and see only what was committed before it began.
         seen = await asyncio.wait_for(read(), timeout=10)
         assert seen == Decimal("0.010000000")

@@ -98,7 +98,7 @@ async def test_read_only_rejects_every_write(backend: Harness) -> None:
 
 @pytest.fixture
 async def single_connection_store(backend: Harness) -> AsyncIterator[Store]:
-    """A store on the harness database whose pool holds exactly one connection."""
+    """A store on the harness database whose pool has exactly one connection."""
     engine = create_async_engine(backend.url, pool_size=1, max_overflow=0)
     if backend.url.startswith("sqlite"):
         configure_engine(engine)

@@ -282,7 +282,7 @@ class CostAnomalyDriver(Protocol):
         ``insert_breach_history`` for each item in turn would return. An item
         that repeats an earlier item's key with equal values gets ``unchanged``
         and the earlier item's record, as a repeated call would. ``breaches``
-        holds 0 to 1,000 items, and ``[]`` returns ``[]`` without touching the
+        contains 0 to 1,000 items, and ``[]`` returns ``[]`` without touching the
         database. The batch takes one upsert statement, plus one read when some
         rows are left unchanged, in one savepoint. The upsert settles each key
         conflict in the database, so concurrent detectors never create two rows.
@@ -544,7 +544,7 @@ class CostAnomalyDriver(Protocol):
         ``upsert_anomaly`` for each item in turn would return. An item that
         repeats an earlier item's key with equal values and ``detected_at``
         gets ``unchanged`` and the earlier item's record, as a repeated call
-        would. ``anomalies`` holds 0 to 1,000 items, and ``[]`` returns ``[]``
+        would. ``anomalies`` contains 0 to 1,000 items, and ``[]`` returns ``[]``
         without touching the database. The batch takes one upsert statement,
         plus one read when some rows are left unchanged, in one savepoint. Both
         run again, at most twice, for the keys whose open row another unit of

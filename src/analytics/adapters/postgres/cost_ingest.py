@@ -33,13 +33,14 @@ from sqlalchemy.types import TypeEngine
 
 from analytics.adapters.postgres.dialect import PostgresDialect
 from analytics.adapters.sql.cost_rollups import ROLLUPS, Rollup, add_grouped_sums, grouped_sums
-from analytics.adapters.sql.cost_rows import COST_RECORD_KEY
+from analytics.adapters.sql.cost_rows import BATCH_COLUMNS, COST_RECORD_KEY, batch_row
 from analytics.adapters.sql.schema import cost_records
 from analytics.ports.validation.costs import CheckedCostRecord
 
-# Element type of each column's array. Text arrays leave the length checks to
-# the assignment into the VARCHAR(n) columns, which raises on an overlong
-# value, unlike an explicit cast to VARCHAR(n), which truncates it.
+# Element type of each column's array, for every name in ``BATCH_COLUMNS``. Text
+# arrays leave the length checks to the assignment into the VARCHAR(n) columns,
+# which raises on an overlong value, unlike an explicit cast to VARCHAR(n), which
+# truncates it.
 _ARRAY_TYPES: dict[str, TypeEngine[Any]] = {
     "id": Text(),
     "request_id": Text(),
@@ -57,7 +58,6 @@ _ARRAY_TYPES: dict[str, TypeEngine[Any]] = {
     "is_retry": Boolean(),
     "is_synthetic": Boolean(),
 }
-BATCH_COLUMNS = tuple(_ARRAY_TYPES)
 
 _DIALECT = PostgresDialect()
 
@@ -106,18 +106,16 @@ def insert_with_rollups(rollups: tuple[Rollup, ...] = ROLLUPS) -> Select[Any]:
 
 
 def batch_parameters(
-    tenant_id: str,
-    recorded_at: datetime,
-    record_ids: Sequence[str],
-    records: Sequence[CheckedCostRecord],
+    tenant_id: str, recorded_at: datetime, rows: Sequence[tuple[str, CheckedCostRecord]]
 ) -> dict[str, Any]:
-    """Return the parameters of ``insert_with_rollups``: one list per column, in row order."""
-    columns: dict[str, list[Any]] = {name: [] for name in BATCH_COLUMNS}
-    columns["id"].extend(record_ids)
-    for record in records:
-        for name in BATCH_COLUMNS[1:]:
-            columns[name].append(getattr(record, name))
-    columns["cost_source"] = [source.value for source in columns["cost_source"]]
+    """Return the parameters of ``insert_with_rollups`` for ``(id, record)`` rows.
+
+    Each column becomes one list, in row order.
+    """
+    values = [batch_row(record_id, record) for record_id, record in rows]
+    columns = {
+        name: [row[position] for row in values] for position, name in enumerate(BATCH_COLUMNS)
+    }
     return {"tenant_id": tenant_id, "recorded_at": recorded_at, **columns}
 
 

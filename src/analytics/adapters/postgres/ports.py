@@ -31,13 +31,8 @@ class PostgresCostWriteDriver(SqlCostWriteDriver):
     async def _insert_new(
         self, tenant_id: str, recorded_at: datetime, items: Sequence[BatchItem]
     ) -> set[str]:
-        if not items:
-            return set()
         parameters = cost_ingest.batch_parameters(
-            tenant_id,
-            recorded_at,
-            [item.row_id for item in items],
-            [item.record for item in items],
+            tenant_id, recorded_at, [(item.row_id, item.record) for item in items]
         )
         result = await self._session.execute(cost_ingest.insert_with_rollups(), parameters)
         return set(result.scalars())

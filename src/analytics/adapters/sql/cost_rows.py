@@ -16,6 +16,7 @@ from analytics.domain import Budget, CostRecord, CostSource, EntityType, Feature
 from analytics.domain.money import nanos_to_usd
 from analytics.ports.validation.costs import (
     CheckedBudget,
+    CheckedCostRecord,
     NewFeatureTagValues,
     cost_payload,
 )
@@ -30,6 +31,34 @@ BUDGET_VALUES = (
     "hard_limit_enabled",
     "is_active",
 )
+
+
+BATCH_COLUMNS = (
+    "id",
+    "request_id",
+    "occurred_at",
+    "model",
+    "user_id",
+    "feature_tag",
+    "workflow_id",
+    "skill_id",
+    "input_tokens",
+    "output_tokens",
+    "cost_nanos",
+    "cost_source",
+    "price_ref",
+    "is_retry",
+    "is_synthetic",
+)
+"""The cost_records columns that a batch insert sends per row; tenant and insert time are shared."""
+
+
+def batch_row(record_id: str, record: CheckedCostRecord) -> list[Any]:
+    """Return a new cost record's values in ``BATCH_COLUMNS`` order, the cost source as text."""
+    values: list[Any] = [record_id]
+    values.extend(getattr(record, name) for name in BATCH_COLUMNS[1:])
+    values[BATCH_COLUMNS.index("cost_source")] = record.cost_source.value
+    return values
 
 
 def select_cost_records_by_request(tenant_id: str, request_ids: Sequence[str]) -> Select[Any]:

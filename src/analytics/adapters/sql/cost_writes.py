@@ -214,7 +214,9 @@ class SqlCostWriteDriver:
         recorded_at = self._session.now()
 
         async with self._session.atomic():
-            inserted_ids = await self._insert_new(tenant_id, recorded_at, new_items)
+            inserted_ids = set()
+            if new_items:
+                inserted_ids = await self._insert_new(tenant_id, recorded_at, new_items)
             inserted = {
                 item.row_id: _new_record(tenant_id, recorded_at, item)
                 for item in new_items
@@ -243,6 +245,8 @@ class SqlCostWriteDriver:
         self, tenant_id: str, recorded_at: datetime, items: Sequence[BatchItem]
     ) -> set[str]:
         """Insert the items whose request id is not stored, add them to the rollups, return ids.
+
+        ``items`` is never empty.
 
         Each backend builds this from its own fastest statements: one statement
         on Postgres, and on SQLite one INSERT plus one upsert per rollup.

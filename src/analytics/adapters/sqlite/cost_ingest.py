@@ -21,31 +21,15 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.sql.dml import ReturningInsert
 
 from analytics.adapters.sql.cost_rollups import ROLLUPS, Rollup, add_grouped_sums, grouped_sums
-from analytics.adapters.sql.cost_rows import COST_RECORD_KEY
+from analytics.adapters.sql.cost_rows import BATCH_COLUMNS, COST_RECORD_KEY, batch_row
 from analytics.adapters.sql.dialect import UpsertInsert
 from analytics.adapters.sql.schema import cost_records
 from analytics.adapters.sql.types import format_sqlite_timestamp
 from analytics.adapters.sqlite.dialect import SqliteDialect
 from analytics.ports.validation.costs import CheckedCostRecord
 
-# The position of each column in a JSON row of the batch.
-BATCH_COLUMNS = (
-    "id",
-    "request_id",
-    "occurred_at",
-    "model",
-    "user_id",
-    "feature_tag",
-    "workflow_id",
-    "skill_id",
-    "input_tokens",
-    "output_tokens",
-    "cost_nanos",
-    "cost_source",
-    "price_ref",
-    "is_retry",
-    "is_synthetic",
-)
+# The position of the occurred_at value in a JSON row of the batch.
+_OCCURRED_AT = BATCH_COLUMNS.index("occurred_at")
 
 
 @cache
@@ -79,33 +63,18 @@ def rollup_additions() -> tuple[UpsertInsert, ...]:
 
 
 def batch_parameters(
-    tenant_id: str,
-    recorded_at: datetime,
-    record_ids: Sequence[str],
-    records: Sequence[CheckedCostRecord],
+    tenant_id: str, recorded_at: datetime, rows: Sequence[tuple[str, CheckedCostRecord]]
 ) -> dict[str, Any]:
-    """Return the parameters of ``insert_new_records``: the rows as one JSON array of arrays."""
-    rows = [
-        [
-            record_id,
-            record.request_id,
-            format_sqlite_timestamp(record.occurred_at),
-            record.model,
-            record.user_id,
-            record.feature_tag,
-            record.workflow_id,
-            record.skill_id,
-            record.input_tokens,
-            record.output_tokens,
-            record.cost_nanos,
-            record.cost_source.value,
-            record.price_ref,
-            record.is_retry,
-            record.is_synthetic,
-        ]
-        for record_id, record in zip(record_ids, records, strict=True)
-    ]
-    batch = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    """Return the parameters of ``insert_new_records`` for ``(id, record)`` rows.
+
+    The rows become one JSON array of arrays, each in ``BATCH_COLUMNS`` order.
+    """
+    values = []
+    for record_id, record in rows:
+        row = batch_row(record_id, record)
+        row[_OCCURRED_AT] = format_sqlite_timestamp(record.occurred_at)
+        values.append(row)
+    batch = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     return {"tenant_id": tenant_id, "recorded_at": recorded_at, "batch": batch}
 
 

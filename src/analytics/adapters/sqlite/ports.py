@@ -32,13 +32,8 @@ class SqliteCostWriteDriver(SqlCostWriteDriver):
     async def _insert_new(
         self, tenant_id: str, recorded_at: datetime, items: Sequence[BatchItem]
     ) -> set[str]:
-        if not items:
-            return set()
         parameters = cost_ingest.batch_parameters(
-            tenant_id,
-            recorded_at,
-            [item.row_id for item in items],
-            [item.record for item in items],
+            tenant_id, recorded_at, [(item.row_id, item.record) for item in items]
         )
         result = await self._session.execute(cost_ingest.insert_new_records(), parameters)
         inserted_ids = set(result.scalars())
